@@ -1,0 +1,5 @@
+"""`python -m tracker` runs the same CLI as the `tracker` console command."""
+
+from tracker.cli import main
+
+main()

@@ -1,0 +1,147 @@
+"""Opening the database: engine, pragmas, migrations, and the queries several modules share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker import migrations
+from tracker.errors import DatabaseError, NotFound
+from tracker.models import Event, Item, ItemTopic
+
+item_t = Item.__table__  # type: ignore[attr-defined]
+event_t = Event.__table__  # type: ignore[attr-defined]
+tag_t = ItemTopic.__table__  # type: ignore[attr-defined]
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC datetime the database stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Database:
+    """An open, migrated database."""
+
+    engine: Engine
+    url: str
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for SQLite, where the WAL and immediate-transaction tuning applies."""
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading; nothing it does is committed."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction, taken immediately so two writers queue instead of deadlocking."""
+        with self.engine.connect() as conn:
+            conn.info["immediate"] = True
+            with conn.begin():
+                yield conn
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+
+def _sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url[len(prefix):] in ("", ":memory:"):
+        return None
+    return Path(url[len(prefix):].split("?", 1)[0])
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    # pysqlite opens transactions lazily and only for DML; take control so that
+    # BEGIN happens where SQLAlchemy says, and writers can ask for BEGIN IMMEDIATE.
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn: Any, record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        immediate = conn.info.pop("immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def open_db(url: str, upto: int | None = None) -> Database:
+    """Open (creating if needed) and migrate the database at `url`."""
+    path = _sqlite_path(url)
+    if path is not None:
+        if path.is_dir():
+            raise DatabaseError(f"cannot open database {path}: it is a directory")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the database folder {path.parent}: {exc.strerror}") from None
+    try:
+        engine = create_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise DatabaseError(f"cannot open database {url}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine)
+    try:
+        with engine.connect() as conn:
+            migrations.migrate(conn, upto=upto)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise DatabaseError(f"cannot open database {path or url}: {reason}") from None
+    return Database(engine=engine, url=url)
+
+
+def resolve_item(conn: Connection, ref: str) -> int:
+    """The id of the item named by numeric id, URL or arXiv id; NotFound otherwise."""
+    from tracker import urls
+
+    ref = ref.strip()
+    if ref.isdigit():
+        found = conn.execute(select(item_t.c.id).where(item_t.c.id == int(ref))).scalar()
+        if found is not None:
+            return int(found)
+    arxiv_id = urls.parse_arxiv_id(ref)
+    if arxiv_id:
+        found = conn.execute(select(item_t.c.id).where(item_t.c.arxiv_id == arxiv_id)).scalar()
+        if found is not None:
+            return int(found)
+    if "://" in ref or ref.startswith("www."):
+        normalized = urls.normalize_url(ref)
+        found = conn.execute(
+            select(item_t.c.id).where(item_t.c.url == normalized).order_by(item_t.c.retired, item_t.c.id)
+        ).scalar()
+        if found is not None:
+            return int(found)
+    raise NotFound(f"no item {ref!r} (give an id, a URL or an arXiv id)")
+
+
+def item_topics(conn: Connection, item_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """Effective topic slugs per item: every tag except those the learner removed."""
+    query = select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")
+    if item_ids is not None:
+        query = query.where(tag_t.c.item_id.in_(item_ids))
+    out: dict[int, list[str]] = {}
+    for item_id, slug in conn.execute(query.order_by(tag_t.c.item_id, tag_t.c.score.desc(), tag_t.c.slug)):
+        out.setdefault(item_id, []).append(slug)
+    return out

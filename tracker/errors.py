@@ -1,0 +1,38 @@
+"""Errors meant to be shown to a user.
+
+The CLI turns every `TrackerError` into one `error: ...` line and exit status 2;
+anything else escaping a command is a bug.
+
+    TrackerError
+    ├── UsageError        bad word, date, week or option value given by the user
+    ├── NotFound          an item, topic or file named by the user does not exist
+    ├── InputError        a file exists but cannot be read or parsed (outline, topics file)
+    ├── DatabaseError     the database cannot be opened or is not ours
+    └── Busy              another run holds the lock (exit 1 for `sync`, see cli)
+"""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base of every error the CLI shows as one line."""
+
+
+class UsageError(TrackerError):
+    """A value given by the user is not acceptable."""
+
+
+class NotFound(TrackerError):
+    """Something the user named does not exist."""
+
+
+class InputError(TrackerError):
+    """A file exists but its content cannot be used."""
+
+
+class DatabaseError(TrackerError):
+    """The database cannot be opened, created or migrated."""
+
+
+class Busy(TrackerError):
+    """Another tracker process holds the lock this run needs."""

@@ -1,0 +1,190 @@
+"""The append-only list of schema migrations.
+
+Each migration is frozen: it declares its own tables with SQLAlchemy Core instead of
+reading `models.py`, so a database created today and one created by the first
+release end up with the same schema. Never edit a shipped migration; add one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Connection
+
+Migration = Callable[[Connection], None]
+
+
+def m001_core(conn: Connection) -> None:
+    """Outlines, topics, items, their status events and topic tags: the foundation."""
+    md = MetaData()
+    Table(
+        "outline", md,
+        Column("id", Integer, primary_key=True),
+        Column("name", String, nullable=False, unique=True),
+        Column("path", String, nullable=False),
+        Column("title", String, nullable=False, default=""),
+        Column("digest", String, nullable=False, default=""),
+        Column("imported_at", DateTime, nullable=False),
+    )
+    Table(
+        "topic", md,
+        Column("id", Integer, primary_key=True),
+        Column("slug", String, nullable=False, unique=True),
+        Column("title", String, nullable=False),
+        Column("parent", String),
+        Column("group_no", Integer, nullable=False, default=0),
+        Column("position", Integer, nullable=False, default=0),
+        Column("outline_id", Integer, ForeignKey("outline.id")),
+        Column("aliases", Text, nullable=False, default="[]"),
+        Column("query", Text),
+        Column("categories", Text, nullable=False, default="[]"),
+    )
+    Table(
+        "item", md,
+        Column("id", Integer, primary_key=True),
+        Column("key", String, nullable=False, unique=True),
+        Column("url", String, index=True),
+        Column("arxiv_id", String, index=True),
+        Column("title", String, nullable=False),
+        Column("kind", String, nullable=False),
+        Column("status", String, nullable=False, default="unread", index=True),
+        Column("source", String, nullable=False, default="outline"),
+        Column("outline_id", Integer, ForeignKey("outline.id"), index=True),
+        Column("section", String, nullable=False, default=""),
+        Column("position", Integer, nullable=False, default=0),
+        Column("retired", Boolean, nullable=False, default=False),
+        Column("parent_id", Integer, ForeignKey("item.id")),
+        Column("notes", Text, nullable=False, default=""),
+        Column("added_at", DateTime, nullable=False),
+        Column("status_at", DateTime),
+        Column("started_at", DateTime),
+        Column("digested_at", DateTime),
+    )
+    Table(
+        "event", md,
+        Column("id", Integer, primary_key=True),
+        Column("item_id", Integer, ForeignKey("item.id"), nullable=False, index=True),
+        Column("status", String, nullable=False),
+        Column("at", DateTime, nullable=False, index=True),
+        Column("note", Text),
+        # Reports ask "last status of this item before time T": one index walk each.
+        Index("ix_event_item_at", "item_id", "at"),
+    )
+    Table(
+        "itemtopic", md,
+        Column("item_id", Integer, ForeignKey("item.id"), primary_key=True),
+        Column("slug", String, primary_key=True, index=True),
+        Column("origin", String, nullable=False, default="auto"),
+        Column("score", Float, nullable=False, default=0.0),
+    )
+    md.create_all(conn)
+
+
+def m002_fetch(conn: Connection) -> None:
+    """What the crawler saw at each URL, with its conditional-request validators and back-off."""
+    md = MetaData()
+    Table(
+        "fetch", md,
+        Column("item_id", Integer, ForeignKey("item.id"), primary_key=True),
+        Column("state", String, nullable=False),
+        Column("http_status", Integer),
+        Column("title", String),
+        Column("final_url", String),
+        Column("checked_at", DateTime, nullable=False),
+        Column("etag", String),
+        Column("last_modified", String),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_due", DateTime, index=True),
+        Column("error", Text),
+        Column("meta", Text, nullable=False, default="{}"),
+        Column("text", Text),
+    )
+    md.create_all(conn)
+
+
+def m003_papers(conn: Connection) -> None:
+    """arXiv metadata of papers and the per-topic fetch window."""
+    md = MetaData()
+    Table(
+        "paper", md,
+        Column("item_id", Integer, ForeignKey("item.id"), primary_key=True),
+        Column("arxiv_id", String, nullable=False, unique=True),
+        Column("version", Integer, nullable=False, default=1),
+        Column("authors", Text, nullable=False, default="[]"),
+        Column("abstract", Text, nullable=False, default=""),
+        Column("categories", Text, nullable=False, default="[]"),
+        Column("primary_category", String),
+        Column("published", DateTime, index=True),
+        Column("updated", DateTime),
+        Column("doi", String),
+        Column("journal_ref", String),
+        Column("comment", Text),
+        Column("abs_url", String),
+        Column("pdf_url", String),
+        Column("fetched_at", DateTime),
+    )
+    Table(
+        "topicfetch", md,
+        Column("slug", String, primary_key=True),
+        Column("last_success", DateTime, nullable=False),
+    )
+    md.create_all(conn)
+
+
+def m004_goals(conn: Connection) -> None:
+    """Per-topic weekly goals, for the report's pace line."""
+    md = MetaData()
+    Table(
+        "goal", md,
+        Column("slug", String, primary_key=True),
+        Column("per_week", Integer, nullable=False),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals]
+
+_LEDGER = MetaData()
+ledger = Table(
+    "tracker_migrations", _LEDGER,
+    Column("name", String, primary_key=True),
+    Column("applied_at", DateTime, nullable=False),
+)
+
+
+def applied(conn: Connection) -> set[str]:
+    """Names of the migrations this database has had."""
+    try:
+        return {row[0] for row in conn.execute(text("SELECT name FROM tracker_migrations"))}
+    except Exception:  # no ledger yet: a blank database
+        conn.rollback()
+        return set()
+
+
+def migrate(conn: Connection, upto: int | None = None) -> list[str]:
+    """Apply the migrations not yet applied, in order; return their names."""
+    done = applied(conn)
+    todo = [m for m in MIGRATIONS[:upto] if m.__name__ not in done]
+    if not todo:
+        return []
+    _LEDGER.create_all(conn)
+    for step in todo:
+        step(conn)
+        conn.execute(ledger.insert().values(name=step.__name__, applied_at=datetime.now(UTC).replace(tzinfo=None)))
+    conn.commit()
+    return [m.__name__ for m in todo]

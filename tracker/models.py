@@ -1,0 +1,139 @@
+"""Stored tables (SQLModel) and the plain values passed between modules.
+
+Times are stored as naive UTC datetimes; conversion to local time happens only
+where a person reads them (reports, `show`). Lists and dicts are stored as JSON
+text so the schema stays portable across SQLAlchemy backends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+STATUSES = ("unread", "reading", "digested", "skipped")
+# Papers found by the fetcher wait in the inbox; dismissed ones never come back.
+PAPER_STATES = ("inbox", "dismissed")
+KINDS = ("paper", "question", "article", "listing", "repo", "book", "course", "page")
+FETCH_STATES = ("ok", "unchanged", "blocked", "gone", "error")
+
+
+class Outline(SQLModel, table=True):
+    """One imported Markdown outline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    path: str
+    title: str = ""
+    digest: str = ""
+    imported_at: datetime
+
+
+class Topic(SQLModel, table=True):
+    """A topic of an outline, in outline order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True)
+    title: str
+    parent: str | None = None
+    group_no: int = 0
+    position: int = 0
+    outline_id: int | None = Field(default=None, foreign_key="outline.id")
+    aliases: str = "[]"
+    query: str | None = None
+    categories: str = "[]"
+
+
+class Item(SQLModel, table=True):
+    """Anything to read: a curated link, a book, a paper."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Identity across imports: normalized URL, `arxiv:ID`, or `title:...` for link-less entries.
+    key: str = Field(unique=True)
+    url: str | None = Field(default=None, index=True)
+    arxiv_id: str | None = Field(default=None, index=True)
+    title: str
+    kind: str
+    status: str = Field(default="unread", index=True)
+    source: str = "outline"
+    outline_id: int | None = Field(default=None, foreign_key="outline.id", index=True)
+    section: str = ""
+    position: int = 0
+    retired: bool = False
+    parent_id: int | None = Field(default=None, foreign_key="item.id")
+    notes: str = ""
+    added_at: datetime
+    status_at: datetime | None = None
+    started_at: datetime | None = None
+    digested_at: datetime | None = None
+
+
+class Event(SQLModel, table=True):
+    """One status change of an item: the full history is these rows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    status: str
+    at: datetime = Field(index=True)
+    note: str | None = None
+
+
+class ItemTopic(SQLModel, table=True):
+    """A topic tag. `origin` says who set it: section, auto, query, parent, manual or untag."""
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    slug: str = Field(primary_key=True, index=True)
+    origin: str = "auto"
+    score: float = 0.0
+
+
+class Fetch(SQLModel, table=True):
+    """What the crawler last saw at an item's URL."""
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    state: str
+    http_status: int | None = None
+    title: str | None = None
+    final_url: str | None = None
+    checked_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    attempts: int = 0
+    next_due: datetime | None = Field(default=None, index=True)
+    error: str | None = None
+    meta: str = "{}"
+    text: str | None = None
+
+
+class Paper(SQLModel, table=True):
+    """arXiv metadata of a paper item."""
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    arxiv_id: str = Field(unique=True)
+    version: int = 1
+    authors: str = "[]"
+    abstract: str = ""
+    categories: str = "[]"
+    primary_category: str | None = None
+    published: datetime | None = Field(default=None, index=True)
+    updated: datetime | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    abs_url: str | None = None
+    pdf_url: str | None = None
+    fetched_at: datetime | None = None
+
+
+class TopicFetch(SQLModel, table=True):
+    """Where the last successful arXiv fetch of a topic ended, for the next window."""
+
+    slug: str = Field(primary_key=True)
+    last_success: datetime
+
+
+class Goal(SQLModel, table=True):
+    """A learner's weekly goal of digested items for a topic."""
+
+    slug: str = Field(primary_key=True)
+    per_week: int
