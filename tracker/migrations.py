@@ -95,10 +95,16 @@ def m001_core(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _item_stub(md: MetaData) -> Table:
+    # Later migrations only need to know that item.id exists, for their foreign keys.
+    return Table("item", md, Column("id", Integer, primary_key=True))
+
+
 def m002_fetch(conn: Connection) -> None:
     """What the crawler saw at each URL, with its conditional-request validators and back-off."""
     md = MetaData()
-    Table(
+    _item_stub(md)
+    fetch = Table(
         "fetch", md,
         Column("item_id", Integer, ForeignKey("item.id"), primary_key=True),
         Column("state", String, nullable=False),
@@ -114,13 +120,14 @@ def m002_fetch(conn: Connection) -> None:
         Column("meta", Text, nullable=False, default="{}"),
         Column("text", Text),
     )
-    md.create_all(conn)
+    md.create_all(conn, tables=[fetch])
 
 
 def m003_papers(conn: Connection) -> None:
     """arXiv metadata of papers and the per-topic fetch window."""
     md = MetaData()
-    Table(
+    _item_stub(md)
+    paper = Table(
         "paper", md,
         Column("item_id", Integer, ForeignKey("item.id"), primary_key=True),
         Column("arxiv_id", String, nullable=False, unique=True),
@@ -138,12 +145,12 @@ def m003_papers(conn: Connection) -> None:
         Column("pdf_url", String),
         Column("fetched_at", DateTime),
     )
-    Table(
+    topicfetch = Table(
         "topicfetch", md,
         Column("slug", String, primary_key=True),
         Column("last_success", DateTime, nullable=False),
     )
-    md.create_all(conn)
+    md.create_all(conn, tables=[paper, topicfetch])
 
 
 def m004_goals(conn: Connection) -> None:

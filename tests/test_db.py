@@ -1,0 +1,118 @@
+"""The database layer: migrations, WAL, concurrent writers, bad databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlmodel import SQLModel
+
+from tests.conftest import run_tracker
+from tracker import db as dbmod
+from tracker import migrations
+from tracker.errors import DatabaseError
+
+
+def test_blank_database_matches_the_models(db_path: Path) -> None:
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    insp = inspect(database.engine)
+    for name, table in SQLModel.metadata.tables.items():
+        stored = {c["name"] for c in insp.get_columns(name)}
+        declared = {c.name for c in table.columns}
+        assert stored == declared, name
+    database.close()
+
+
+def test_upgrade_from_first_migration_keeps_rows(db_path: Path) -> None:
+    url = "sqlite:///" + str(db_path)
+    old = dbmod.open_db(url, upto=1)
+    with old.write() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO item (key, title, kind, status, source, section, position, retired, notes, added_at) "
+            "VALUES ('https://a.example/x', 'A', 'page', 'reading', 'outline', '', 0, 0, 'my note', "
+            "'2026-01-01 00:00:00')")
+        conn.exec_driver_sql("INSERT INTO event (item_id, status, at) VALUES (1, 'reading', '2026-01-01 00:00:00')")
+    old.close()
+    new = dbmod.open_db(url)
+    with new.read() as conn:
+        names = set(migrations.applied(conn))
+        row = conn.execute(select(dbmod.item_t.c.title, dbmod.item_t.c.notes, dbmod.item_t.c.status)).one()
+        events = conn.exec_driver_sql("SELECT count(*) FROM event").scalar()
+    new.close()
+    assert names == {m.__name__ for m in migrations.MIGRATIONS}
+    assert tuple(row) == ("A", "my note", "reading")
+    assert events == 1
+
+
+def test_sqlite_runs_in_wal_mode(database: dbmod.Database, db_path: Path) -> None:
+    with database.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert Path(str(db_path) + "-wal").exists() or sqlite3.connect(db_path).execute(
+        "PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_reopening_applies_nothing_twice(db_path: Path) -> None:
+    url = "sqlite:///" + str(db_path)
+    dbmod.open_db(url).close()
+    database = dbmod.open_db(url)
+    with database.read() as conn:
+        assert migrations.migrate(conn) == []
+    database.close()
+
+
+def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match="directory"):
+        dbmod.open_db("sqlite:///" + str(tmp_path))
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.db"
+    bogus.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(DatabaseError, match="cannot open database"):
+        dbmod.open_db("sqlite:///" + str(bogus))
+
+
+def test_cli_reports_a_bad_database_in_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.db"
+    bogus.write_bytes(b"garbage" * 500)
+    result = run_tracker("--db", str(bogus), "progress", "--json")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+    assert bogus.read_bytes() == b"garbage" * 500
+
+
+def test_two_writers_at_once_both_succeed(db_path: Path) -> None:
+    """Immediate transactions plus a busy timeout: concurrent writers queue instead of failing."""
+    import threading
+
+    url = "sqlite:///" + str(db_path)
+    dbmod.open_db(url).close()
+    errors: list[BaseException] = []
+
+    def writer(tag: str) -> None:
+        database = dbmod.open_db(url)
+        try:
+            for i in range(200):
+                with database.write() as conn:
+                    conn.exec_driver_sql(
+                        "INSERT INTO item (key, title, kind, status, source, section, position, retired, notes, "
+                        f"added_at) VALUES ('{tag}-{i}', 't', 'page', 'unread', 'outline', '', 0, 0, '', "
+                        "'2026-01-01 00:00:00')")
+                    n = conn.exec_driver_sql("SELECT count(*) FROM item").scalar()
+                    conn.exec_driver_sql(f"UPDATE item SET position = {n} WHERE key = '{tag}-{i}'")
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM item").fetchone()[0] == 600

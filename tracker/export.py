@@ -1,0 +1,121 @@
+"""Exports: JSON and CSV for scripts and spreadsheets, Markdown that imports back with its statuses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from tracker import db as dbmod
+from tracker.errors import UsageError
+from tracker.models import STATUSES, Event, Outline
+from tracker.timeutil import iso_local
+
+item_t = dbmod.item_t
+event_t = Event.__table__  # type: ignore[attr-defined]
+outline_t = Outline.__table__  # type: ignore[attr-defined]
+
+CSV_COLUMNS = ("id", "title", "url", "kind", "status", "topics", "section", "arxiv_id", "outline",
+               "added_at", "started_at", "digested_at", "notes")
+
+
+def _rows(conn: Connection) -> list[dict[str, Any]]:
+    query = (select(item_t, outline_t.c.name.label("outline"))
+             .select_from(item_t.outerjoin(outline_t, outline_t.c.id == item_t.c.outline_id))
+             .where(item_t.c.status.in_(STATUSES), item_t.c.retired.is_(False))
+             .order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id))
+    tags = dbmod.item_topics(conn)
+    out = []
+    for row in conn.execute(query).mappings():
+        record = dict(row)
+        record["topics"] = tags.get(record["id"], [])
+        for name in ("added_at", "started_at", "digested_at", "status_at"):
+            record[name] = iso_local(record[name])
+        out.append(record)
+    return out
+
+
+def export_json(conn: Connection) -> str:
+    """Every item with its topics and full status history."""
+    history: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for e in conn.execute(select(event_t).order_by(event_t.c.item_id, event_t.c.at, event_t.c.id)):
+        history[e.item_id].append({"status": e.status, "at": iso_local(e.at), "note": e.note})
+    items = []
+    for record in _rows(conn):
+        record["history"] = history.get(record["id"], [])
+        items.append(record)
+    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+
+
+def export_csv(conn: Connection) -> str:
+    """One row per item, topics joined by `;`."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for record in _rows(conn):
+        writer.writerow({**record, "topics": ";".join(record["topics"])})
+    return buffer.getvalue()
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def _entry_line(record: dict[str, Any]) -> str:
+    box = "[x]" if record["status"] == "digested" else "[ ]"
+    title = record["title"]
+    if record["url"]:
+        return f"- {box} [{_md_escape(title)}]({record['url']})"
+    if record["kind"] == "book" and title.startswith("《"):
+        return f"- {box} {title}"
+    return f"- {box} [{_md_escape(title)}]"
+
+
+def export_markdown(conn: Connection) -> str:
+    """The outline again: its headings and entries with `[x]` boxes, then per-topic percentages."""
+    from tracker.report.progress import compute_progress
+
+    lines: list[str] = []
+    current: list[str] = []
+    for record in _rows(conn):
+        path = [p for p in record["section"].split(" / ") if p] if record["section"] else []
+        if path != current:
+            keep = 0
+            while keep < min(len(path), len(current)) and path[keep] == current[keep]:
+                keep += 1
+            for depth in range(keep, len(path)):
+                lines += ["", "#" * min(depth + 1, 6) + " " + path[depth], ""]
+            current = path
+        lines.append(_entry_line(record))
+    progress = compute_progress(conn)
+    lines += ["", "## Progress", ""]
+    last_group = None
+    for topic in progress.topics:
+        if last_group is not None and topic.group != last_group:
+            lines.append("")
+        last_group = topic.group
+        lines.append(f"- {topic.title}: {topic.digested}/{topic.total - topic.skipped} digested "
+                     f"({topic.percent:.1f}%)")
+    lines += ["", f"Overall: {progress.digested}/{progress.total - progress.skipped} digested "
+                  f"({progress.percent:.1f}%)"]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def exporter(fmt: str) -> Callable[[Connection], str]:
+    """The export function for a format name."""
+    formats: dict[str, Callable[[Connection], str]] = {
+        "json": export_json, "csv": export_csv, "markdown": export_markdown, "md": export_markdown,
+    }
+    if fmt == "bibtex":
+        from tracker.papers.bibtex import export_bibtex
+
+        return export_bibtex
+    if fmt not in formats:
+        raise UsageError(f"unknown export format {fmt!r}: use json, csv, markdown or bibtex")
+    return formats[fmt]

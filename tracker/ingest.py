@@ -1,0 +1,333 @@
+"""Outline files -> database, idempotently.
+
+Each file is one write transaction: a crash leaves either the old import or the new
+one, never half. Statuses and notes belong to the learner and are never reset here;
+an entry that left the outline is retired, never deleted, so its history stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Connection
+
+from tracker import db as dbmod
+from tracker.errors import InputError, NotFound
+from tracker.models import Event, Outline, Topic
+from tracker.outline import Entry, parse_outline
+from tracker.outline import Outline as ParsedOutline
+from tracker.topics import Classifier, TopicDef, load_topics_file, topics_file_for
+
+outline_t = Outline.__table__  # type: ignore[attr-defined]
+topic_t = Topic.__table__  # type: ignore[attr-defined]
+item_t = dbmod.item_t
+tag_t = dbmod.tag_t
+event_t = Event.__table__  # type: ignore[attr-defined]
+
+# Tags that an import may rewrite; manual tags and untags are the learner's.
+AUTO_ORIGINS = ("section", "auto")
+# A second topic is kept only when it scores nearly as well as the best one.
+SECOND_TOPIC_RATIO = 0.8
+MAX_AUTO_TOPICS = 2
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An outline file read and parsed, with its topics, before anything is written."""
+
+    name: str
+    path: Path
+    outline: ParsedOutline
+    topics: list[TopicDef]
+    digest: str
+
+
+@dataclass
+class ImportSummary:
+    """What an import did, as `tracker import --json` reports it."""
+
+    files: int = 0
+    topics: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+    item_ids: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        """The contract's JSON shape."""
+        return {
+            "files": self.files,
+            "topics": self.topics,
+            "items": {"added": self.added, "updated": self.updated,
+                      "unchanged": self.unchanged, "retired": self.retired},
+        }
+
+
+def read_text(path: Path) -> str:
+    """A file's text as UTF-8, or a one-line InputError/NotFound."""
+    if not path.exists():
+        raise NotFound(f"no such file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory, not an outline file")
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def outline_paths(seeds: Path | None, given: Sequence[Path]) -> list[Path]:
+    """The outlines to import: those given, else every `*.md` in the seeds folder."""
+    if given:
+        return list(given)
+    if seeds is None:
+        raise NotFound("no seeds/ folder here or above; give outline files to import")
+    return sorted(p for p in seeds.glob("*.md") if p.is_file())
+
+
+def heading_slug(title: str) -> str:
+    """A stable slug for a topic made from a heading: its ASCII words, else a short hash."""
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    if words and sum(len(w) for w in words) >= 3:
+        return "-".join(words)[:48].strip("-")
+    return "t-" + hashlib.sha1(title.encode("utf-8")).hexdigest()[:8]
+
+
+def heading_topics(outline: ParsedOutline) -> list[TopicDef]:
+    """One topic per heading that holds entries, in outline order (no topics file)."""
+    holding = {entry.section for entry in outline.entries if entry.section}
+    defs: list[TopicDef] = []
+    seen: set[str] = set()
+    for heading in outline.headings:
+        if heading.path not in holding:
+            continue
+        slug = heading_slug(heading.title)
+        while slug in seen:
+            slug = heading_slug(" / ".join(heading.path) + f"#{len(seen)}")
+        seen.add(slug)
+        defs.append(TopicDef(slug=slug, title=heading.title, parent=None, group=0, position=len(defs)))
+    return defs
+
+
+def load_source(path: Path) -> SourceFile:
+    """Read, parse and pair one outline with its topics file; raises before anything is written."""
+    text = read_text(path)
+    topics_path = topics_file_for(path)
+    topics_text = read_text(topics_path) if topics_path else ""
+    outline = parse_outline(text)
+    topics = load_topics_file(topics_path) if topics_path else heading_topics(outline)
+    # Two halves, so an import can tell an edited topics file (retag everything) from an edited outline.
+    digest = _sha(text) + ":" + _sha(topics_text)
+    return SourceFile(name=path.stem, path=path, outline=outline, topics=topics, digest=digest)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def import_files(database: dbmod.Database, paths: Iterable[Path]) -> ImportSummary:
+    """Import outline files: validate all of them first, then write each in its own transaction."""
+    sources = [load_source(path) for path in paths]
+    slugs: dict[str, str] = {}
+    for src in sources:
+        for topic in src.topics:
+            other = slugs.setdefault(topic.slug, src.name)
+            if other != src.name:
+                raise InputError(f"topic slug {topic.slug!r} is used by both {other} and {src.name}")
+    summary = ImportSummary()
+    for src in sources:
+        with database.write() as conn:
+            _import_one(conn, src, summary)
+        summary.files += 1
+        summary.topics += len(src.topics)
+    return summary
+
+
+def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> None:
+    now = dbmod.utcnow()
+    row = conn.execute(select(outline_t.c.id, outline_t.c.digest).where(outline_t.c.name == src.name)).first()
+    if row is not None and row.digest == src.digest:
+        # Unchanged file: nothing to compare, nothing to write.
+        summary.unchanged += conn.execute(
+            select(func.count()).where(item_t.c.outline_id == row.id, item_t.c.retired.is_(False))
+        ).scalar_one()
+        return
+    if row is None:
+        outline_id = conn.execute(outline_t.insert().values(
+            name=src.name, path=str(src.path), title=src.outline.title, digest="", imported_at=now,
+        )).inserted_primary_key[0]
+    else:
+        outline_id = row.id
+    old_digest = row.digest if row is not None else ""
+    _sync_topics(conn, outline_id, src.topics)
+    touched = _sync_items(conn, outline_id, src.outline.entries, now, summary)
+    retag_all = old_digest.partition(":")[2] != src.digest.partition(":")[2]
+    _tag_items(conn, outline_id, src, None if retag_all else touched)
+    conn.execute(update(outline_t).where(outline_t.c.id == outline_id).values(
+        path=str(src.path), title=src.outline.title, digest=src.digest, imported_at=now))
+
+
+def _sync_topics(conn: Connection, outline_id: int, topics: list[TopicDef]) -> None:
+    existing = {r.slug: r.id for r in conn.execute(
+        select(topic_t.c.slug, topic_t.c.id).where(topic_t.c.outline_id == outline_id))}
+    for pos, topic in enumerate(topics):
+        values = dict(title=topic.title, parent=topic.parent, group_no=topic.group, position=pos,
+                      outline_id=outline_id, aliases=json.dumps(list(topic.aliases), ensure_ascii=False),
+                      query=topic.query, categories=json.dumps(list(topic.categories)))
+        if topic.slug in existing:
+            conn.execute(update(topic_t).where(topic_t.c.id == existing.pop(topic.slug)).values(**values))
+        else:
+            conn.execute(topic_t.insert().values(slug=topic.slug, **values))
+    if existing:
+        gone = list(existing)
+        conn.execute(delete(topic_t).where(topic_t.c.slug.in_(gone)))
+        conn.execute(delete(tag_t).where(tag_t.c.slug.in_(gone), tag_t.c.origin.in_(AUTO_ORIGINS)))
+
+
+def _section(entry: Entry) -> str:
+    return " / ".join(entry.section)
+
+
+def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now: datetime,
+                summary: ImportSummary) -> set[int]:
+    """Add, update and retire this outline's items; return ids whose tags need computing."""
+    keys = [e.key for e in entries]
+    existing: dict[str, tuple] = {}
+    for chunk in _chunks(keys, 900):
+        for r in conn.execute(select(
+            item_t.c.key, item_t.c.id, item_t.c.title, item_t.c.kind, item_t.c.section, item_t.c.position,
+            item_t.c.retired, item_t.c.outline_id, item_t.c.source, item_t.c.status,
+        ).where(item_t.c.key.in_(chunk))):
+            existing[r.key] = r
+    new_rows, done_keys, touched = [], [], set()
+    for entry in entries:
+        old = existing.get(entry.key)
+        if old is None:
+            status = "digested" if entry.done else "unread"
+            new_rows.append(dict(
+                key=entry.key, url=entry.url, arxiv_id=entry.arxiv_id, title=entry.title, kind=entry.kind,
+                status=status, source="outline", outline_id=outline_id, section=_section(entry),
+                position=entry.position, retired=False, notes="", added_at=now,
+                status_at=now if entry.done else None, digested_at=now if entry.done else None,
+            ))
+            if entry.done:
+                done_keys.append(entry.key)
+            continue
+        if old.outline_id not in (None, outline_id) and old.source == "outline":
+            summary.unchanged += 1  # curated by an earlier outline: that one owns it
+            continue
+        changes = _changes(old, entry, outline_id)
+        if changes:
+            conn.execute(update(item_t).where(item_t.c.id == old.id).values(**changes))
+        if old.status in ("inbox", "dismissed"):
+            # A fetched paper the learner now curates joins the reading list.
+            _record(conn, old.id, "unread", now, "added to an outline")
+        if set(changes) - {"position"} or old.status in ("inbox", "dismissed"):
+            summary.updated += 1
+            if "title" in changes or old.retired:
+                touched.add(old.id)
+        else:
+            summary.unchanged += 1
+    if new_rows:
+        conn.execute(item_t.insert(), new_rows)
+        summary.added += len(new_rows)
+        ids = _ids_by_key(conn, [r["key"] for r in new_rows])
+        touched.update(ids.values())
+        if done_keys:
+            conn.execute(event_t.insert(), [dict(item_id=ids[k], status="digested", at=now,
+                                                 note="ticked in the outline") for k in done_keys])
+    summary.retired += _retire_missing(conn, outline_id, set(keys))
+    return touched
+
+
+def _changes(old: tuple, entry: Entry, outline_id: int) -> dict[str, object]:
+    wanted = dict(title=entry.title, kind=entry.kind, section=_section(entry), position=entry.position,
+                  retired=False, outline_id=outline_id, source="outline")
+    current = dict(title=old.title, kind=old.kind, section=old.section, position=old.position,
+                   retired=old.retired, outline_id=old.outline_id, source=old.source)
+    return {k: v for k, v in wanted.items() if current[k] != v}
+
+
+def _retire_missing(conn: Connection, outline_id: int, keys: set[str]) -> int:
+    live = conn.execute(select(item_t.c.id, item_t.c.key).where(
+        item_t.c.outline_id == outline_id, item_t.c.retired.is_(False), item_t.c.source == "outline"))
+    gone = [r.id for r in live if r.key not in keys]
+    for chunk in _chunks(gone, 900):
+        conn.execute(update(item_t).where(item_t.c.id.in_(chunk)).values(retired=True))
+    return len(gone)
+
+
+def _ids_by_key(conn: Connection, keys: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(keys, 900):
+        out.update({r.key: r.id for r in conn.execute(
+            select(item_t.c.key, item_t.c.id).where(item_t.c.key.in_(chunk)))})
+    return out
+
+
+def _record(conn: Connection, item_id: int, status: str, at: datetime, note: str | None) -> None:
+    conn.execute(event_t.insert().values(item_id=item_id, status=status, at=at, note=note))
+    conn.execute(update(item_t).where(item_t.c.id == item_id).values(status=status, status_at=at))
+
+
+def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _tag_items(conn: Connection, outline_id: int, src: SourceFile, touched: set[int] | None) -> None:
+    """Tag new or retitled items (every item when `touched` is None): by section topic, else by classifier."""
+    if touched is not None and not touched:
+        return
+    by_title = {_norm(t.title): t.slug for t in src.topics}
+    classifier = Classifier(src.topics)
+    texts = {e.key: e.text for e in src.outline.entries}
+    query = select(item_t.c.id, item_t.c.key, item_t.c.title, item_t.c.section).where(
+        item_t.c.outline_id == outline_id, item_t.c.retired.is_(False))
+    rows = [r for r in conn.execute(query) if touched is None or r.id in touched]
+    ids = [r.id for r in rows]
+    for chunk in _chunks(ids, 900):
+        conn.execute(delete(tag_t).where(tag_t.c.item_id.in_(chunk), tag_t.c.origin.in_(AUTO_ORIGINS)))
+    protected = _protected_tags(conn, ids)
+    new_tags = []
+    for r in rows:
+        for slug, origin, score in _tags_for(r.title, texts.get(r.key, ""), r.section, by_title, classifier):
+            if (r.id, slug) not in protected:
+                new_tags.append(dict(item_id=r.id, slug=slug, origin=origin, score=score))
+    if new_tags:
+        conn.execute(tag_t.insert(), new_tags)
+
+
+def _protected_tags(conn: Connection, ids: Sequence[int]) -> set[tuple[int, str]]:
+    out: set[tuple[int, str]] = set()
+    for chunk in _chunks(ids, 900):
+        out.update((r.item_id, r.slug) for r in conn.execute(
+            select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.item_id.in_(chunk))))
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _tags_for(title: str, text: str, section: str, by_title: dict[str, str],
+              classifier: Classifier) -> list[tuple[str, str, float]]:
+    for heading in reversed(section.split(" / ") if section else []):
+        slug = by_title.get(_norm(heading))
+        if slug:
+            return [(slug, "section", 1.0)]
+    # The title says what an entry is about; the surrounding text is only a fallback.
+    ranked = classifier.classify(title, limit=MAX_AUTO_TOPICS) or classifier.classify(text, limit=MAX_AUTO_TOPICS)
+    if not ranked:
+        return []
+    best = ranked[0][1]
+    return [(slug, "auto", score) for slug, score in ranked if score >= best * SECOND_TOPIC_RATIO]

@@ -1,0 +1,250 @@
+"""Items as the learner sees them: listing, details, status changes with history, notes and tags."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.engine import Connection, Row
+
+from tracker import db as dbmod
+from tracker.errors import NotFound, UsageError
+from tracker.models import KINDS, PAPER_STATES, STATUSES, Event, Fetch, Paper, Topic
+from tracker.timeutil import iso_local
+
+item_t, tag_t = dbmod.item_t, dbmod.tag_t
+event_t = Event.__table__  # type: ignore[attr-defined]
+fetch_t = Fetch.__table__  # type: ignore[attr-defined]
+paper_t = Paper.__table__  # type: ignore[attr-defined]
+topic_t = Topic.__table__  # type: ignore[attr-defined]
+
+# Statuses `mark` accepts: the learner's four, plus the inbox ones papers move between.
+MARKABLE = STATUSES
+
+
+@dataclass(frozen=True)
+class FetchView:
+    """The crawler's last word on an item's URL."""
+
+    state: str
+    http_status: int | None
+    title: str | None
+    checked_at: str | None
+    final_url: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item as `list` and `show` print it."""
+
+    id: int
+    url: str | None
+    title: str
+    kind: str
+    status: str
+    topics: list[str]
+    section: str
+    arxiv_id: str | None
+    fetch: FetchView | None
+    retired: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract's shape (extra keys allowed)."""
+        out = asdict(self)
+        if self.fetch is not None:
+            out["fetch"] = asdict(self.fetch)
+        return out
+
+
+@dataclass(frozen=True)
+class ItemDetail:
+    """One item with its notes, history and paper metadata, as `show` prints it."""
+
+    item: ItemView
+    notes: str
+    history: list[dict[str, Any]]
+    paper: dict[str, Any] | None
+    added_at: str | None
+    wayback: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """`show --json`: the item as in `list`, plus notes, history and paper."""
+        return {**self.item.as_json(), "notes": self.notes, "history": self.history, "paper": self.paper,
+                "added_at": self.added_at, "wayback": self.wayback, "meta": self.meta}
+
+
+@dataclass(frozen=True)
+class MarkResult:
+    """How many items a `mark` changed."""
+
+    changed: int
+    unchanged: int
+
+
+def check_status(word: str) -> str:
+    """A status word the learner may set, or UsageError."""
+    if word not in MARKABLE:
+        raise UsageError(f"unknown status {word!r}: use one of {', '.join(MARKABLE)}")
+    return word
+
+
+def check_topic(conn: Connection, slug: str) -> str:
+    """A known topic slug, or NotFound."""
+    if conn.execute(select(topic_t.c.slug).where(topic_t.c.slug == slug)).scalar() is None:
+        raise NotFound(f"unknown topic {slug!r} (see `tracker topics`)")
+    return slug
+
+
+def _columns() -> list[Any]:
+    return [item_t.c.id, item_t.c.url, item_t.c.title, item_t.c.kind, item_t.c.status, item_t.c.section,
+            item_t.c.arxiv_id, item_t.c.retired, fetch_t.c.state, fetch_t.c.http_status,
+            fetch_t.c.title.label("fetch_title"), fetch_t.c.checked_at, fetch_t.c.final_url, fetch_t.c.error]
+
+
+def _view(row: Row[Any], topics: list[str]) -> ItemView:
+    fetch = None
+    if row.state is not None:
+        fetch = FetchView(state=row.state, http_status=row.http_status, title=row.fetch_title,
+                          checked_at=iso_local(row.checked_at), final_url=row.final_url, error=row.error)
+    return ItemView(id=row.id, url=row.url, title=row.title, kind=row.kind, status=row.status, topics=topics,
+                    section=row.section, arxiv_id=row.arxiv_id, fetch=fetch, retired=bool(row.retired))
+
+
+def list_items(conn: Connection, status: str | None = None, topic: str | None = None, kind: str | None = None,
+               limit: int | None = None, include_retired: bool = False) -> list[ItemView]:
+    """Items in outline order, filtered; inbox and dismissed papers only when asked for by status."""
+    if status is not None and status not in (*STATUSES, *PAPER_STATES):
+        raise UsageError(f"unknown status {status!r}: use one of {', '.join((*STATUSES, *PAPER_STATES))}")
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
+    if limit is not None and limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    query = select(*_columns()).select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
+    if status is not None:
+        query = query.where(item_t.c.status == status)
+    else:
+        query = query.where(item_t.c.status.in_(STATUSES))
+    if not include_retired:
+        query = query.where(item_t.c.retired.is_(False))
+    if kind is not None:
+        query = query.where(item_t.c.kind == kind)
+    if topic is not None:
+        check_topic(conn, topic)
+        query = query.where(item_t.c.id.in_(
+            select(tag_t.c.item_id).where(and_(tag_t.c.slug == topic, tag_t.c.origin != "untag"))))
+    query = query.order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = conn.execute(query).all()
+    tags = dbmod.item_topics(conn, [r.id for r in rows] if len(rows) < 900 else None)
+    return [_view(r, tags.get(r.id, [])) for r in rows]
+
+
+def show_item(conn: Connection, ref: str) -> ItemDetail:
+    """Everything known about one item."""
+    item_id = dbmod.resolve_item(conn, ref)
+    row = conn.execute(select(*_columns(), item_t.c.notes, item_t.c.added_at, fetch_t.c.meta)
+                       .select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
+                       .where(item_t.c.id == item_id)).one()
+    view = _view(row, dbmod.item_topics(conn, [item_id]).get(item_id, []))
+    history = [{"status": e.status, "at": iso_local(e.at), "note": e.note} for e in conn.execute(
+        select(event_t.c.status, event_t.c.at, event_t.c.note)
+        .where(event_t.c.item_id == item_id).order_by(event_t.c.at, event_t.c.id))]
+    paper = conn.execute(select(paper_t).where(paper_t.c.item_id == item_id)).mappings().first()
+    wayback = None
+    if view.fetch is not None and view.fetch.state == "gone" and view.url:
+        wayback = "https://web.archive.org/web/" + view.url
+    return ItemDetail(item=view, notes=row.notes, history=history, paper=_paper_json(paper),
+                      added_at=iso_local(row.added_at), wayback=wayback, meta=json.loads(row.meta or "{}"))
+
+
+def _paper_json(paper: Any) -> dict[str, Any] | None:
+    if paper is None:
+        return None
+    out = dict(paper)
+    out.pop("item_id", None)
+    for name in ("authors", "categories"):
+        out[name] = json.loads(out[name] or "[]")
+    for name in ("published", "updated", "fetched_at"):
+        out[name] = iso_local(out[name])
+    return out
+
+
+def mark(conn: Connection, refs: Sequence[str], status: str, at: datetime, note: str | None) -> MarkResult:
+    """Give items a status at time `at` (naive UTC), each change an event; all refs resolve first."""
+    check_status(status)
+    ids = list(dict.fromkeys(dbmod.resolve_item(conn, ref) for ref in refs))
+    changed = 0
+    for item_id in ids:
+        if _status_at(conn, item_id, at) == status:
+            continue
+        conn.execute(event_t.insert().values(item_id=item_id, status=status, at=at, note=note))
+        refresh_item_status(conn, item_id)
+        if note:
+            _append_note(conn, item_id, note)
+        changed += 1
+    return MarkResult(changed=changed, unchanged=len(ids) - changed)
+
+
+def _status_at(conn: Connection, item_id: int, at: datetime) -> str:
+    last = conn.execute(select(event_t.c.status).where(event_t.c.item_id == item_id, event_t.c.at <= at)
+                        .order_by(event_t.c.at.desc(), event_t.c.id.desc()).limit(1)).scalar()
+    if last is not None:
+        return str(last)
+    source = conn.execute(select(item_t.c.source).where(item_t.c.id == item_id)).scalar()
+    return "inbox" if source == "arxiv" else "unread"
+
+
+def refresh_item_status(conn: Connection, item_id: int) -> None:
+    """Recompute status, status_at, started_at and digested_at from the item's events."""
+    events = conn.execute(select(event_t.c.status, event_t.c.at).where(event_t.c.item_id == item_id)
+                          .order_by(event_t.c.at, event_t.c.id)).all()
+    if not events:
+        return
+    started = next((e.at for e in events if e.status == "reading"), None)
+    digested = [e.at for e in events if e.status == "digested"]
+    conn.execute(update(item_t).where(item_t.c.id == item_id).values(
+        status=events[-1].status, status_at=events[-1].at, started_at=started,
+        digested_at=digested[-1] if digested else None))
+
+
+def _append_note(conn: Connection, item_id: int, text: str) -> None:
+    notes = conn.execute(select(item_t.c.notes).where(item_t.c.id == item_id)).scalar() or ""
+    joined = f"{notes}\n{text}" if notes else text
+    conn.execute(update(item_t).where(item_t.c.id == item_id).values(notes=joined))
+
+
+def add_note(conn: Connection, ref: str, text: str) -> int:
+    """Append a line to an item's notes; returns the item id."""
+    if not text.strip():
+        raise UsageError("the note is empty")
+    item_id = dbmod.resolve_item(conn, ref)
+    _append_note(conn, item_id, text.strip())
+    return item_id
+
+
+def tag(conn: Connection, ref: str, slug: str) -> int:
+    """Tag an item by hand; a manual tag wins over automatic ones and survives re-import."""
+    item_id = dbmod.resolve_item(conn, ref)
+    check_topic(conn, slug)
+    _set_tag(conn, item_id, slug, "manual")
+    return item_id
+
+
+def untag(conn: Connection, ref: str, slug: str) -> int:
+    """Remove a tag by hand; it stays removed across re-imports and re-classification."""
+    item_id = dbmod.resolve_item(conn, ref)
+    check_topic(conn, slug)
+    _set_tag(conn, item_id, slug, "untag")
+    return item_id
+
+
+def _set_tag(conn: Connection, item_id: int, slug: str, origin: str) -> None:
+    conn.execute(delete(tag_t).where(tag_t.c.item_id == item_id, tag_t.c.slug == slug))
+    conn.execute(tag_t.insert().values(item_id=item_id, slug=slug, origin=origin, score=1.0))
