@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -125,10 +126,8 @@ class LocalServer:
                 handler = routes.get(self.path) or routes.get(self.path.split("?", 1)[0])
                 if handler is None:
                     handler = routes.get("*") or reply(404, "<title>Not found</title>")
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     handler(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             do_GET = do_HEAD = do_POST = _dispatch
 

@@ -207,7 +207,7 @@ def show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id."), as_js
 
 @app.command("mark")
 def mark_cmd(
-    args: list[str] = typer.Argument(..., metavar="ITEM... STATUS", help="Items, then unread|reading|digested|skipped."),
+    args: list[str] = typer.Argument(..., metavar="ITEM... STATUS", help="Items, then a status."),
     at: str | None = typer.Option(None, "--at", help="When: ISO date or date-time, local time (default now)."),
     note: str | None = typer.Option(None, "--note", help="A note kept with the change."),
     as_json: bool = JsonOpt,

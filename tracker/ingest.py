@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
@@ -162,9 +163,11 @@ def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> No
         ).scalar_one()
         return
     if row is None:
-        outline_id = conn.execute(outline_t.insert().values(
+        inserted = conn.execute(outline_t.insert().values(
             name=src.name, path=str(src.path), title=src.outline.title, digest="", imported_at=now,
-        )).inserted_primary_key[0]
+        )).inserted_primary_key
+        assert inserted is not None
+        outline_id = inserted[0]
     else:
         outline_id = row.id
     old_digest = row.digest if row is not None else ""
@@ -201,7 +204,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
                 summary: ImportSummary) -> set[int]:
     """Add, update and retire this outline's items; return ids whose tags need computing."""
     keys = [e.key for e in entries]
-    existing: dict[str, tuple] = {}
+    existing: dict[str, Any] = {}
     for chunk in _chunks(keys, 900):
         for r in conn.execute(select(
             item_t.c.key, item_t.c.id, item_t.c.title, item_t.c.kind, item_t.c.section, item_t.c.position,
@@ -249,7 +252,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
     return touched
 
 
-def _changes(old: tuple, entry: Entry, outline_id: int) -> dict[str, object]:
+def _changes(old: Any, entry: Entry, outline_id: int) -> dict[str, object]:
     wanted = dict(title=entry.title, kind=entry.kind, section=_section(entry), position=entry.position,
                   retired=False, outline_id=outline_id, source="outline")
     current = dict(title=old.title, kind=old.kind, section=old.section, position=old.position,

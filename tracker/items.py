@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
 from tracker.errors import NotFound, UsageError
@@ -107,7 +107,7 @@ def _columns() -> list[Any]:
             fetch_t.c.title.label("fetch_title"), fetch_t.c.checked_at, fetch_t.c.final_url, fetch_t.c.error]
 
 
-def _view(row: Row[Any], topics: list[str]) -> ItemView:
+def _view(row: Any, topics: list[str]) -> ItemView:
     fetch = None
     if row.state is not None:
         fetch = FetchView(state=row.state, http_status=row.http_status, title=row.fetch_title,
@@ -126,10 +126,7 @@ def list_items(conn: Connection, status: str | None = None, topic: str | None = 
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 or more")
     query = select(*_columns()).select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
-    if status is not None:
-        query = query.where(item_t.c.status == status)
-    else:
-        query = query.where(item_t.c.status.in_(STATUSES))
+    query = query.where(item_t.c.status == status) if status is not None else query.where(item_t.c.status.in_(STATUSES))
     if not include_retired:
         query = query.where(item_t.c.retired.is_(False))
     if kind is not None:
