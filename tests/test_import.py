@@ -1,0 +1,151 @@
+"""`tracker import`: faithful, idempotent, never resetting what the learner did."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, Cli, run_tracker
+
+OUTLINE = """\
+# Reading list
+
+## Basics
+
+- [x] [What is a neural network?](https://www.zhihu.com/question/111?utm_source=x&rf=2)
+- [ ] [Backprop explained](https://zhuanlan.zhihu.com/p/222/)
+- 《深度学习》
+
+## Papers
+
+- [Deep Residual Learning](https://arxiv.org/abs/1512.03385v2)
+- [ResNet again](https://arxiv.org/pdf/1512.03385.pdf)
+- [A repo](https://github.com/owner/repo)
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_first_import_counts_and_statuses(cli: Cli, tmp_path: Path) -> None:
+    outline = write(tmp_path / "list.md", OUTLINE)
+    summary = cli.json("import", str(outline))
+    assert summary == {"files": 1, "topics": 2,
+                       "items": {"added": 5, "updated": 0, "unchanged": 0, "retired": 0}}
+    items = cli.json("list")
+    by_title = {i["title"]: i for i in items}
+    assert by_title["What is a neural network?"]["status"] == "digested"
+    assert by_title["What is a neural network?"]["url"] == "https://www.zhihu.com/question/111"
+    assert by_title["Backprop explained"]["status"] == "unread"
+    assert by_title["《深度学习》"]["kind"] == "book"
+    assert by_title["Deep Residual Learning"]["arxiv_id"] == "1512.03385"
+    assert by_title["Deep Residual Learning"]["section"] == "Reading list / Papers"
+    assert by_title["A repo"]["kind"] == "repo"
+    assert all(i["fetch"] is None for i in items)
+    # Without a topics file every heading holding items is a topic, and items under it carry it.
+    topics = cli.json("topics")
+    assert [t["title"] for t in topics] == ["Basics", "Papers"]
+    assert by_title["A repo"]["topics"] == [topics[1]["slug"]]
+
+
+def test_reimport_unchanged_changes_nothing(cli: Cli, tmp_path: Path) -> None:
+    outline = write(tmp_path / "list.md", OUTLINE)
+    cli.json("import", str(outline))
+    before = cli.json("list")
+    again = cli.json("import", str(outline))
+    assert again["items"] == {"added": 0, "updated": 0, "unchanged": 5, "retired": 0}
+    assert cli.json("list") == before
+
+
+def test_edit_updates_and_removal_retires_keeping_history(cli: Cli, tmp_path: Path) -> None:
+    outline = write(tmp_path / "list.md", OUTLINE)
+    cli.json("import", str(outline))
+    repo = next(i for i in cli.json("list") if i["kind"] == "repo")
+    cli("mark", str(repo["id"]), "reading", "--note", "started")
+    edited = OUTLINE.replace("[Backprop explained]", "[Backprop, explained well]")
+    edited = edited.replace("- [A repo](https://github.com/owner/repo)\n", "")
+    write(outline, edited)
+    summary = cli.json("import", str(outline))
+    assert summary["items"] == {"added": 0, "updated": 1, "unchanged": 3, "retired": 1}
+    titles = [i["title"] for i in cli.json("list")]
+    assert "Backprop, explained well" in titles and "A repo" not in titles
+    shown = cli.json("show", str(repo["id"]))
+    assert shown["retired"] is True and shown["status"] == "reading"
+    assert [h["status"] for h in shown["history"]] == ["reading"]
+    assert shown["notes"] == "started"
+    # Putting it back un-retires the same item, history intact.
+    write(outline, OUTLINE.replace("[Backprop explained]", "[Backprop, explained well]"))
+    assert cli.json("import", str(outline))["items"]["updated"] == 1
+    assert cli.json("show", "https://github.com/owner/repo/")["id"] == repo["id"]
+
+
+def test_import_never_resets_status(cli: Cli, tmp_path: Path) -> None:
+    outline = write(tmp_path / "list.md", OUTLINE)
+    cli.json("import", str(outline))
+    cli("mark", "https://www.zhihu.com/question/111", "unread")
+    write(outline, OUTLINE + "\n- [New one](https://example.org/new)\n")
+    cli.json("import", str(outline))
+    assert cli.json("show", "https://www.zhihu.com/question/111")["status"] == "unread"
+
+
+def test_default_imports_every_seed_outline_with_its_topics_file(cli: Cli, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    workspace = tmp_path / "ws"
+    shutil.copytree(ROOT / "seeds", workspace / "seeds")
+    monkeypatch.chdir(workspace)
+    summary = cli.json("import")
+    assert summary["files"] == 1 and summary["topics"] == 22
+    assert summary["items"]["added"] > 80
+    topics = cli.json("topics")
+    outline_lines = (ROOT / "seeds" / "deep-learning.md").read_text(encoding="utf-8")
+    for topic in topics:
+        assert f"- {topic['title']}\n" in outline_lines
+    assert sorted({t["group"] for t in topics}) == [1, 2, 3, 4, 5]
+    again = cli.json("import")
+    assert again["items"]["added"] == 0 and again["items"]["updated"] == 0
+
+
+def test_manual_tags_survive_reimport(cli: Cli, tmp_path: Path) -> None:
+    outline = write(tmp_path / "list.md", OUTLINE)
+    cli.json("import", str(outline))
+    slugs = [t["slug"] for t in cli.json("topics")]
+    repo_url = "https://github.com/owner/repo"
+    cli("tag", repo_url, slugs[0])
+    cli("untag", repo_url, slugs[1])
+    assert cli.json("show", repo_url)["topics"] == [slugs[0]]
+    # A changed outline re-tags its items; the learner's choices stay.
+    write(outline, OUTLINE.replace("## Papers", "## Papers to read"))
+    cli.json("import", str(outline))
+    assert cli.json("show", repo_url)["topics"] == [slugs[0]]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "missing.md", "no such file"),
+    (lambda p: p, "is a directory"),
+    (lambda p: write(p / "bad.md", "").with_suffix(".md"), None),
+])
+def test_bad_files_are_one_line_errors(tmp_path: Path, db_path: Path, make, message) -> None:  # type: ignore[no-untyped-def]
+    target = make(tmp_path)
+    if message is None:
+        target.write_bytes(b"# title\n- [x](http://a.example)\n\xff\xfe\xfa")
+        message = "not UTF-8"
+    result = run_tracker("import", str(target), "--json")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_malformed_topics_file_writes_nothing(tmp_path: Path, db_path: Path) -> None:
+    good = write(tmp_path / "a.md", OUTLINE)
+    bad = write(tmp_path / "b.md", OUTLINE.replace("owner/repo", "other/repo"))
+    write(tmp_path / "b.topics.toml", "[[topic]\nslug = ")
+    result = run_tracker("import", str(good), str(bad), "--json")
+    assert result.returncode == 2 and result.stderr.startswith("error: ")
+    listed = run_tracker("list", "--json")
+    assert listed.returncode == 0 and listed.stdout.strip() == "[]"
