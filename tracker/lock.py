@@ -1,0 +1,56 @@
+"""A non-blocking, process-wide lock so that two `tracker sync` runs never overlap.
+
+The operating system drops the lock when its process dies, so a killed sync never
+leaves a stale lock behind (unlike a pid file).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from tracker.errors import Busy
+
+
+def lock_path_for(db_url: str, fallback_dir: Path) -> Path:
+    """The lock file beside a SQLite database, else in the per-user data folder."""
+    prefix = "sqlite:///"
+    if db_url.startswith(prefix) and db_url[len(prefix):] not in ("", ":memory:"):
+        return Path(db_url[len(prefix):].split("?", 1)[0] + ".sync.lock")
+    return fallback_dir / "sync.lock"
+
+
+def _try_lock(handle: IO[str]) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    import fcntl
+
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+@contextmanager
+def exclusive(path: Path, what: str = "sync") -> Iterator[None]:
+    """Hold the lock at `path` for the block, or raise Busy at once if another process has it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        if not _try_lock(handle):
+            raise Busy(f"another tracker {what} is running (lock {path}); try again when it has finished")
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
