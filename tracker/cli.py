@@ -337,6 +337,18 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
 # --- reports, next, sync -----------------------------------------------------------------
 
 
+@app.command("progress")
+def progress_cmd(as_json: bool = JsonOpt) -> None:
+    """Progress per outline topic, grouped as the outline groups them, with overall totals."""
+    from tracker.report.progress import compute_progress, render_progress
+
+    progress = run(lambda database: _read(database, compute_progress))
+    if as_json:
+        emit_json(progress.as_json())
+    else:
+        console().print(render_progress(progress))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: typer's own usage errors become one `error:` line too."""
     try:

@@ -1,6 +1,7 @@
 """Stored tables (SQLModel) and the plain values passed between modules.
 
-Times are stored as naive UTC datetimes; conversion to local time happens only
+Times are stored as naive UTC datetimes (plain SQLAlchemy `DateTime` columns, since
+SQLModel's own datetime type insists on time zones); conversion to local time happens only
 where a person reads them (reports, `show`). Lists and dicts are stored as JSON
 text so the schema stays portable across SQLAlchemy backends.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 STATUSES = ("unread", "reading", "digested", "skipped")
@@ -26,7 +28,7 @@ class Outline(SQLModel, table=True):
     path: str
     title: str = ""
     digest: str = ""
-    imported_at: datetime
+    imported_at: datetime = Field(sa_type=DateTime)
 
 
 class Topic(SQLModel, table=True):
@@ -62,10 +64,10 @@ class Item(SQLModel, table=True):
     retired: bool = False
     parent_id: int | None = Field(default=None, foreign_key="item.id")
     notes: str = ""
-    added_at: datetime
-    status_at: datetime | None = None
-    started_at: datetime | None = None
-    digested_at: datetime | None = None
+    added_at: datetime = Field(sa_type=DateTime)
+    status_at: datetime | None = Field(default=None, sa_type=DateTime)
+    started_at: datetime | None = Field(default=None, sa_type=DateTime)
+    digested_at: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class Event(SQLModel, table=True):
@@ -74,7 +76,7 @@ class Event(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="item.id", index=True)
     status: str
-    at: datetime = Field(index=True)
+    at: datetime = Field(sa_type=DateTime, index=True)
     note: str | None = None
 
 
@@ -95,11 +97,11 @@ class Fetch(SQLModel, table=True):
     http_status: int | None = None
     title: str | None = None
     final_url: str | None = None
-    checked_at: datetime
+    checked_at: datetime = Field(sa_type=DateTime)
     etag: str | None = None
     last_modified: str | None = None
     attempts: int = 0
-    next_due: datetime | None = Field(default=None, index=True)
+    next_due: datetime | None = Field(default=None, sa_type=DateTime, index=True)
     error: str | None = None
     meta: str = "{}"
     text: str | None = None
@@ -115,21 +117,21 @@ class Paper(SQLModel, table=True):
     abstract: str = ""
     categories: str = "[]"
     primary_category: str | None = None
-    published: datetime | None = Field(default=None, index=True)
-    updated: datetime | None = None
+    published: datetime | None = Field(default=None, sa_type=DateTime, index=True)
+    updated: datetime | None = Field(default=None, sa_type=DateTime)
     doi: str | None = None
     journal_ref: str | None = None
     comment: str | None = None
     abs_url: str | None = None
     pdf_url: str | None = None
-    fetched_at: datetime | None = None
+    fetched_at: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class TopicFetch(SQLModel, table=True):
     """Where the last successful arXiv fetch of a topic ended, for the next window."""
 
     slug: str = Field(primary_key=True)
-    last_success: datetime
+    last_success: datetime = Field(sa_type=DateTime)
 
 
 class Goal(SQLModel, table=True):

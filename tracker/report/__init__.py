@@ -1,0 +1,1 @@
+"""Progress, weekly reports and what to read next."""
