@@ -128,9 +128,11 @@ def resolve_item(conn: Connection, ref: str) -> int:
             return int(found)
     if "://" in ref or ref.startswith("www."):
         normalized = urls.normalize_url(ref)
-        found = conn.execute(
-            select(item_t.c.id).where(item_t.c.url == normalized).order_by(item_t.c.retired, item_t.c.id)
-        ).scalar()
+        found = conn.execute(select(item_t.c.id).where(item_t.c.key == normalized)).scalar()
+        if found is None:
+            found = conn.execute(
+                select(item_t.c.id).where(item_t.c.url == normalized).order_by(item_t.c.retired, item_t.c.id)
+            ).scalar()
         if found is not None:
             return int(found)
     raise NotFound(f"no item {ref!r} (give an id, a URL or an arXiv id)")

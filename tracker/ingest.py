@@ -37,15 +37,21 @@ AUTO_ORIGINS = ("section", "auto")
 # A second topic is kept only when it scores nearly as well as the best one.
 SECOND_TOPIC_RATIO = 0.8
 MAX_AUTO_TOPICS = 2
+# Up to this many changed items are handled by id; more, by whole-outline statements.
+SMALL_CHANGE = 2000
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """An outline file read and parsed, with its topics, before anything is written."""
+    """An outline file read and parsed, with its topics, before anything is written.
+
+    `outline` is None when the file is byte-for-byte what the last import saw: there is
+    nothing to compare, so it is not parsed again.
+    """
 
     name: str
     path: Path
-    outline: ParsedOutline
+    outline: ParsedOutline | None
     topics: list[TopicDef]
     digest: str
 
@@ -119,15 +125,19 @@ def heading_topics(outline: ParsedOutline) -> list[TopicDef]:
     return defs
 
 
-def load_source(path: Path) -> SourceFile:
+def load_source(path: Path, known: dict[str, str]) -> SourceFile:
     """Read, parse and pair one outline with its topics file; raises before anything is written."""
     text = read_text(path)
     topics_path = topics_file_for(path)
     topics_text = read_text(topics_path) if topics_path else ""
-    outline = parse_outline(text)
-    topics = load_topics_file(topics_path) if topics_path else heading_topics(outline)
     # Two halves, so an import can tell an edited topics file (retag everything) from an edited outline.
     digest = _sha(text) + ":" + _sha(topics_text)
+    topics = load_topics_file(topics_path) if topics_path else []
+    if known.get(path.stem) == digest:
+        return SourceFile(name=path.stem, path=path, outline=None, topics=topics, digest=digest)
+    outline = parse_outline(text)
+    if not topics_path:
+        topics = heading_topics(outline)
     return SourceFile(name=path.stem, path=path, outline=outline, topics=topics, digest=digest)
 
 
@@ -137,7 +147,9 @@ def _sha(text: str) -> str:
 
 def import_files(database: dbmod.Database, paths: Iterable[Path]) -> ImportSummary:
     """Import outline files: validate all of them first, then write each in its own transaction."""
-    sources = [load_source(path) for path in paths]
+    with database.read() as conn:
+        known = {r.name: r.digest for r in conn.execute(select(outline_t.c.name, outline_t.c.digest))}
+    sources = [load_source(path, known) for path in paths]
     slugs: dict[str, str] = {}
     for src in sources:
         for topic in src.topics:
@@ -156,15 +168,17 @@ def import_files(database: dbmod.Database, paths: Iterable[Path]) -> ImportSumma
 def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> None:
     now = dbmod.utcnow()
     row = conn.execute(select(outline_t.c.id, outline_t.c.digest).where(outline_t.c.name == src.name)).first()
-    if row is not None and row.digest == src.digest:
+    if row is not None and (src.outline is None or row.digest == src.digest):
         # Unchanged file: nothing to compare, nothing to write.
         summary.unchanged += conn.execute(
             select(func.count()).where(item_t.c.outline_id == row.id, item_t.c.retired.is_(False))
         ).scalar_one()
         return
+    outline = src.outline
+    assert outline is not None  # only unchanged files are left unparsed
     if row is None:
         inserted = conn.execute(outline_t.insert().values(
-            name=src.name, path=str(src.path), title=src.outline.title, digest="", imported_at=now,
+            name=src.name, path=str(src.path), title=outline.title, digest="", imported_at=now,
         )).inserted_primary_key
         assert inserted is not None
         outline_id = inserted[0]
@@ -172,11 +186,11 @@ def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> No
         outline_id = row.id
     old_digest = row.digest if row is not None else ""
     _sync_topics(conn, outline_id, src.topics)
-    touched = _sync_items(conn, outline_id, src.outline.entries, now, summary)
+    touched = _sync_items(conn, outline_id, outline.entries, now, summary)
     retag_all = old_digest.partition(":")[2] != src.digest.partition(":")[2]
     _tag_items(conn, outline_id, src, None if retag_all else touched)
     conn.execute(update(outline_t).where(outline_t.c.id == outline_id).values(
-        path=str(src.path), title=src.outline.title, digest=src.digest, imported_at=now))
+        path=str(src.path), title=outline.title, digest=src.digest, imported_at=now))
 
 
 def _sync_topics(conn: Connection, outline_id: int, topics: list[TopicDef]) -> None:
@@ -204,13 +218,12 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
                 summary: ImportSummary) -> set[int]:
     """Add, update and retire this outline's items; return ids whose tags need computing."""
     keys = [e.key for e in entries]
-    existing: dict[str, Any] = {}
-    for chunk in _chunks(keys, 900):
-        for r in conn.execute(select(
-            item_t.c.key, item_t.c.id, item_t.c.title, item_t.c.kind, item_t.c.section, item_t.c.position,
-            item_t.c.retired, item_t.c.outline_id, item_t.c.source, item_t.c.status,
-        ).where(item_t.c.key.in_(chunk))):
-            existing[r.key] = r
+    # One pass over the item table beats thousands of IN-lists: an outline may hold 100,000 entries.
+    wanted = set(keys)
+    existing: dict[str, Any] = {r.key: r for r in conn.execute(select(
+        item_t.c.key, item_t.c.id, item_t.c.title, item_t.c.kind, item_t.c.section, item_t.c.position,
+        item_t.c.retired, item_t.c.outline_id, item_t.c.source, item_t.c.status,
+    )) if r.key in wanted}
     new_rows, done_keys, touched = [], [], set()
     for entry in entries:
         old = existing.get(entry.key)
@@ -243,7 +256,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
     if new_rows:
         conn.execute(item_t.insert(), new_rows)
         summary.added += len(new_rows)
-        ids = _ids_by_key(conn, [r["key"] for r in new_rows])
+        ids = _ids_of_outline(conn, outline_id)
         touched.update(ids.values())
         if done_keys:
             conn.execute(event_t.insert(), [dict(item_id=ids[k], status="digested", at=now,
@@ -269,12 +282,9 @@ def _retire_missing(conn: Connection, outline_id: int, keys: set[str]) -> int:
     return len(gone)
 
 
-def _ids_by_key(conn: Connection, keys: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for chunk in _chunks(keys, 900):
-        out.update({r.key: r.id for r in conn.execute(
-            select(item_t.c.key, item_t.c.id).where(item_t.c.key.in_(chunk)))})
-    return out
+def _ids_of_outline(conn: Connection, outline_id: int) -> dict[str, int]:
+    query = select(item_t.c.key, item_t.c.id).where(item_t.c.outline_id == outline_id)
+    return {r.key: r.id for r in conn.execute(query)}
 
 
 def _record(conn: Connection, item_id: int, status: str, at: datetime, note: str | None) -> None:
@@ -293,14 +303,23 @@ def _tag_items(conn: Connection, outline_id: int, src: SourceFile, touched: set[
         return
     by_title = {_norm(t.title): t.slug for t in src.topics}
     classifier = Classifier(src.topics)
-    texts = {e.key: e.text for e in src.outline.entries}
-    query = select(item_t.c.id, item_t.c.key, item_t.c.title, item_t.c.section).where(
-        item_t.c.outline_id == outline_id, item_t.c.retired.is_(False))
-    rows = [r for r in conn.execute(query) if touched is None or r.id in touched]
-    ids = [r.id for r in rows]
-    for chunk in _chunks(ids, 900):
-        conn.execute(delete(tag_t).where(tag_t.c.item_id.in_(chunk), tag_t.c.origin.in_(AUTO_ORIGINS)))
-    protected = _protected_tags(conn, ids)
+    texts = {e.key: e.text for e in src.outline.entries} if src.outline else {}
+    columns = (item_t.c.id, item_t.c.key, item_t.c.title, item_t.c.section)
+    live = item_t.c.retired.is_(False)
+    of_outline = item_t.c.outline_id == outline_id
+    if touched is None or len(touched) > SMALL_CHANGE:
+        # Many items to tag: clear the outline's automatic tags in one statement.
+        rows = [r for r in conn.execute(select(*columns).where(of_outline, live))
+                if touched is None or r.id in touched]
+        conn.execute(delete(tag_t).where(tag_t.c.item_id.in_(select(item_t.c.id).where(of_outline)),
+                                         tag_t.c.origin.in_(AUTO_ORIGINS)))
+    else:
+        rows = []
+        for chunk in _chunks(sorted(touched), 500):
+            rows += conn.execute(select(*columns).where(item_t.c.id.in_(chunk), live)).all()
+            conn.execute(delete(tag_t).where(tag_t.c.item_id.in_(chunk), tag_t.c.origin.in_(AUTO_ORIGINS)))
+    # Tags left on these items (manual, untag, from queries or parents) must not be duplicated.
+    protected = _remaining_tags(conn, outline_id, None if len(rows) > SMALL_CHANGE else [r.id for r in rows])
     new_tags = []
     for r in rows:
         for slug, origin, score in _tags_for(r.title, texts.get(r.key, ""), r.section, by_title, classifier):
@@ -310,11 +329,15 @@ def _tag_items(conn: Connection, outline_id: int, src: SourceFile, touched: set[
         conn.execute(tag_t.insert(), new_tags)
 
 
-def _protected_tags(conn: Connection, ids: Sequence[int]) -> set[tuple[int, str]]:
+def _remaining_tags(conn: Connection, outline_id: int, ids: list[int] | None) -> set[tuple[int, str]]:
+    query = select(tag_t.c.item_id, tag_t.c.slug)
+    if ids is None:
+        query = query.select_from(tag_t.join(item_t, item_t.c.id == tag_t.c.item_id)).where(
+            item_t.c.outline_id == outline_id)
+        return {(r.item_id, r.slug) for r in conn.execute(query)}
     out: set[tuple[int, str]] = set()
-    for chunk in _chunks(ids, 900):
-        out.update((r.item_id, r.slug) for r in conn.execute(
-            select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.item_id.in_(chunk))))
+    for chunk in _chunks(ids, 500):
+        out.update((r.item_id, r.slug) for r in conn.execute(query.where(tag_t.c.item_id.in_(chunk))))
     return out
 
 

@@ -52,11 +52,13 @@ class Item(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Identity across imports: normalized URL, `arxiv:ID`, or `title:...` for link-less entries.
     key: str = Field(unique=True)
-    url: str | None = Field(default=None, index=True)
+    # No index on url or status: `key` is the normalized URL, and status queries aggregate anyway;
+    # every index costs time on a 100,000-entry import.
+    url: str | None = None
     arxiv_id: str | None = Field(default=None, index=True)
     title: str
     kind: str
-    status: str = Field(default="unread", index=True)
+    status: str = "unread"
     source: str = "outline"
     outline_id: int | None = Field(default=None, foreign_key="outline.id", index=True)
     section: str = ""
