@@ -337,6 +337,36 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
 # --- reports, next, sync -----------------------------------------------------------------
 
 
+@app.command("sync")
+def sync_cmd(as_json: bool = JsonOpt) -> None:
+    """The main job: import the seeds, crawl what is due, fetch new papers, then print progress."""
+    from tracker import config, ingest, lock
+    from tracker.report.progress import compute_progress, render_progress
+    from tracker.sync import run_steps
+
+    url = config.database_url(state.db_url)
+
+    def action(database: Any) -> Any:
+        def import_step() -> dict[str, Any]:
+            seeds = config.seeds_dir()
+            paths = ingest.outline_paths(seeds, []) if seeds else []
+            return ingest.import_files(database, paths).as_json()
+
+        summary = run_steps([("import", import_step)])
+        return summary, _read(database, compute_progress)
+
+    with user_errors(), lock.exclusive(lock.lock_path_for(url, config.user_data_dir())):
+        summary, progress = run(action)
+    if as_json:
+        emit_json({**summary.as_json(), "progress": progress.as_json()})
+    else:
+        for name, step in summary.steps.items():
+            print(f"{name}: {summary.failed.get(name) or json.dumps(step, ensure_ascii=False)}")
+        console().print(render_progress(progress))
+    if not summary.completed:
+        raise typer.Exit(1)
+
+
 @app.command("progress")
 def progress_cmd(as_json: bool = JsonOpt) -> None:
     """Progress per outline topic, grouped as the outline groups them, with overall totals."""

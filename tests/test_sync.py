@@ -1,0 +1,51 @@
+"""`tracker sync` as cron runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import ROOT, run_tracker
+from tracker import lock
+
+
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    shutil.copytree(ROOT / "seeds", ws / "seeds")
+    return ws
+
+
+def test_sync_imports_seeds_and_prints_progress(tmp_path: Path, db_path: Path) -> None:
+    ws = workspace(tmp_path)
+    result = run_tracker("sync", "--json", cwd=ws)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["import"]["files"] == 1 and data["import"]["topics"] == 22
+    assert data["progress"]["total"] == data["import"]["items"]["added"] > 80
+    assert data["failed"] == {}
+    again = json.loads(run_tracker("sync", "--json", cwd=ws).stdout)
+    assert again["import"]["items"]["added"] == 0
+
+
+def test_a_second_sync_exits_at_once(tmp_path: Path, db_path: Path) -> None:
+    ws = workspace(tmp_path)
+    path = lock.lock_path_for("sqlite:///" + str(db_path), tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; sys.path.insert(0, sys.argv[1]); from pathlib import Path; from tracker import lock\n"
+        "with lock.exclusive(Path(sys.argv[2])):\n    print('held', flush=True); time.sleep(30)"),
+        str(ROOT), str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        start = time.monotonic()
+        result = run_tracker("sync", cwd=ws)
+        assert time.monotonic() - start < 10
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: another tracker sync is running")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_tracker("sync", "--json", cwd=ws).returncode == 0
