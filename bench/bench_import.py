@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.gen_outline import generate  # noqa: E402
+from bench.gen_outline import generate
 
 
 def timed(args: list[str], env: dict[str, str]) -> float:
