@@ -20,11 +20,11 @@ from typing import Any, NamedTuple
 HEADING, ITEM, PARA, ROW, HTML, OTHER = "heading", "item", "para", "row", "html", "other"
 
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
-_ITEM_RE = re.compile(r"( *)([-*+]|(\d{1,9})[.)])( {1,4})(?=\S)")
 # Line starts that may open a block other than a paragraph or a simple list item.
-_UNSAFE_RE = re.compile(
-    r"""[#>=|<`~:\-+_\s]|\*\s|\*$|\*\*[\s*]|\*\*$|\d{1,9}[.)](?:[ \t]|$)|\[(?:[^\]\\]|\\.)*\]:|\[[^\]]*$"""
-)
+_UNSAFE = r"""[#>=|<`~:\-+_\s]|\*\s|\*$|\*\*[\s*]|\*\*$|\d{1,9}[.)](?:[ \t]|$)|\[(?:[^\]\\]|\\.)*\]:|\[[^\]]*$"""
+_UNSAFE_RE = re.compile(_UNSAFE)
+# A list item marker followed by content that starts nothing but a paragraph.
+_ITEM_RE = re.compile(rf"( *)([-*+]|(\d{{1,9}})[.)])( {{1,4}})(?=\S)(?!{_UNSAFE})")
 _MAX_LIST_DEPTH = 8
 
 
@@ -116,53 +116,61 @@ def _heading(line: str, number: int) -> Block:
 
 def _simple_piece(lines: list[str], start: int, stop: int) -> list[Block] | None:
     """The blocks of lines[start:stop] if they hold only paragraphs and simple lists, else None."""
-    out: list[list[Any]] = []  # [kind, line, content lines]
-    headings: list[Block] = []
-    number = start
+    out: list[Block] = []
+    first = start
     if lines[start][:1] == "#" and _ATX_RE.match(lines[start]):
-        headings.append(_heading(lines[start], start))
-        number += 1
+        out.append(_heading(lines[start], start))
+        first += 1
     stack: list[tuple[int, str]] = []  # open list items: (content column, marker)
-    open_block: list[Any] | None = None
-    for number in range(number, stop):
+    open_at = -1  # index in out of the block whose paragraph is still open
+    for number in range(first, stop):
         line = lines[number]
         if not line.strip(" \t"):
-            open_block = None
+            open_at = -1
             continue
         match = _ITEM_RE.match(line)
         if match:
-            if not _list_item(match, line, stack, open_block is not None):
+            if not _list_item(match, stack, open_at >= 0):
                 return None
-            open_block = [ITEM, number, [line[match.end():]]]
-            out.append(open_block)
+            open_at = len(out)
+            out.append(Block(ITEM, number, (line[match.end():],)))
             continue
         indent = len(line) - len(line.lstrip(" "))
         if _UNSAFE_RE.match(line, indent):
             return None
-        if open_block is not None:
-            open_block[2].append(line[indent:])  # paragraph continuation, lazy or not
+        if open_at >= 0:  # paragraph continuation, lazy or not
+            block = out[open_at]
+            # Inner line ends stay: a trailing backslash or two spaces make a hard break.
+            out[open_at] = block._replace(parts=(block.parts[0] + "\n" + line[indent:],))
             continue
         if indent:
             return None  # indented code, or a list item's second paragraph
         stack.clear()
-        open_block = [PARA, number, [line]]
-        out.append(open_block)
-    return headings + [Block(kind, line_no, ("\n".join(text).strip(),)) for kind, line_no, text in out]
+        open_at = len(out)
+        out.append(Block(PARA, number, (line,)))
+    return out
 
 
-def _list_item(match: re.Match[str], line: str, stack: list[tuple[int, str]], in_paragraph: bool) -> bool:
+def _list_item(match: re.Match[str], stack: list[tuple[int, str]], in_paragraph: bool) -> bool:
     """Push the list item a marker line opens onto stack; False where CommonMark would read it otherwise."""
-    indent, marker = len(match.group(1)), match.group(2)
-    if _UNSAFE_RE.match(line, match.end()) or len(stack) >= _MAX_LIST_DEPTH:
-        return False
-    popped = None
-    while stack and stack[-1][0] > indent:
-        popped = stack.pop()
+    indent = len(match.group(1))
+    if stack:
+        if len(stack) >= _MAX_LIST_DEPTH:
+            return False
+        popped = None
+        while stack and stack[-1][0] > indent:
+            popped = stack.pop()
+    elif not indent and not in_paragraph:
+        stack.append((match.end(), match.group(2)[-1]))  # the common case: a top-level item
+        return True
+    else:
+        popped = None
     if indent - (stack[-1][0] if stack else 0) > 3:
         return False
-    kind = marker[-1] if match.group(3) else marker
+    number = match.group(3)
+    kind = match.group(2)[-1]
     # An ordered item not numbered 1 cannot interrupt a paragraph: it is continuation text.
-    if in_paragraph and match.group(3) and int(match.group(3)) != 1 and (popped is None or popped[1] != kind):
+    if in_paragraph and number and int(number) != 1 and (popped is None or popped[1] != kind):
         return False
     stack.append((match.end(), kind))
     return True

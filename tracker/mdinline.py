@@ -66,17 +66,20 @@ class InlineParser:
             if _SLOW_RE.search(src):
                 raise _Slow
             return [(TEXT, src)]
+        out: list[Token] = []
         match = _ONE_LINK_RE.fullmatch(src)
         if match:
             label, href, rest = match.groups()
-            out = [(LINK_OPEN, href), (TEXT, label), (LINK_CLOSE, "")] if label else [(LINK_OPEN, href), (LINK_CLOSE, "")]
-            return [*out, (TEXT, rest)] if rest else out
-        if _SLOW_RE.search(src):
-            raise _Slow
-        if src.count("[") > _MAX_BRACKETS:
+            out.append((LINK_OPEN, href))
+            if label:
+                out.append((TEXT, label))
+            out.append((LINK_CLOSE, ""))
+            if rest:
+                out.append((TEXT, rest))
+            return out
+        if _SLOW_RE.search(src) or src.count("[") > _MAX_BRACKETS:
             raise _Slow
         self._memo = {}
-        out: list[Token] = []
         self._span(src, 0, len(src), out, 0)
         return out
 

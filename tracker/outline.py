@@ -19,11 +19,11 @@ from tracker import urls
 from tracker.mdblocks import HEADING, HTML, ITEM, OTHER, PARA, ROW, Block, read_blocks
 from tracker.mdinline import (
     BREAK,
-    ONE_LINK,
     CODE,
     IMAGE,
     LINK_CLOSE,
     LINK_OPEN,
+    ONE_LINK,
     SEP,
     STRONG_CLOSE,
     STRONG_OPEN,
@@ -99,7 +99,7 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table").disable("inline")
-    md.normalizeLink = _keep_link
+    md.normalizeLink = _keep_link  # type: ignore[method-assign]
     return md
 
 
@@ -116,11 +116,11 @@ def _parse(text: str, fast: bool) -> Outline:
     return builder.outline()
 
 
-_TASK_RE = re.compile(r"\[([ xX])\](?:[ \t]+|$)")
+_TASK_RE = re.compile(r"\[([ xX])\](?:\s+|$)")
 # A whole block that is `[ ] [words](http://...) words`: the commonest entry, read in one match.
-_LANE_RE = re.compile(r"(?:\[([ xX])\][ \t]+)?" + ONE_LINK)
+_LANE_RE = re.compile(r"(?:\[([ xX])\]\s+)?" + ONE_LINK)
 # ... and a block of words with no markup at all.
-_TEXT_LANE_RE = re.compile(r"(?:\[([ xX])\](?:[ \t]+|$))?([^\[*_`<\\&]*)")
+_TEXT_LANE_RE = re.compile(r"(?:\[([ xX])\](?:\s+|$))?([^\[*_`<\\&]*)")
 _SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 _TWO_WORD_CHARS_RE = re.compile(r"[^\W_].*?[^\W_]", re.DOTALL)
 
@@ -210,7 +210,7 @@ def _walk(tokens: list[Token]) -> _Info:
             resid.append(text[pos:])
 
     for kind, value in tokens:
-        if kind == TEXT or kind == BREAK:
+        if kind in (TEXT, BREAK):
             piece = value if kind == TEXT else "\n"
             if link is None:
                 buf.append(piece)
@@ -308,32 +308,39 @@ class _Builder:
         if block.kind == OTHER:
             self.prev = None
             return
-        if block.kind != HTML and len(block.parts) == 1 and self.inline.fast and "references" not in self.inline.env:
-            if self._link_lane(block) or self._text_lane(block):
-                return
+        lanes = block.kind != HTML and len(block.parts) == 1 and self.inline.fast
+        if lanes and "references" not in self.inline.env and (self._link_lane(block) or self._text_lane(block)):
+            return
         done, tokens = self._tokens(block)
         info = _collect(tokens)
         links = [link for link in info.links if link.url]
         if links:
             self._link_entries(block, info, links, done)
-        else:
-            self._plain_entries(block, info.text, done)
+        else:  # an item with only mailto: or relative links is no plain topic line either
+            self._plain_entries(block, info.text, done, plain=not info.links)
         self.prev = (block.kind if not block.in_item else "nested", self.section, info.text, bool(links))
 
     def _link_lane(self, block: Block) -> bool:
-        """Take a block that is one descriptive web link and a few words without the general walk."""
+        """Take a block that is one descriptive web link and some words without the general walk."""
         match = _LANE_RE.fullmatch(block.parts[0])
         if match is None:
             return False
         box, label, href, rest = match.groups()
-        if (box is not None and block.kind != ITEM) or (rest and tx.may_hold_links(rest)):
+        if box is not None and block.kind != ITEM:
             return False
         title = tx.collapse(label)
         url = _web_url(href)
         if not url or tx.is_generic(title, href):
             return False
+        extras: tuple[str, ...] = ()
+        if rest and tx.may_hold_links(rest):  # bare URLs after a titled link are its extra links
+            found = {url: ""}
+            for _, _, bare in tx.text_links(rest):
+                found.setdefault(_web_url(bare), "")
+            found.pop("", None)
+            extras = tuple(found)[1:]
         text = tx.collapse(label + rest)
-        self._add(title, url, (), text, None if box is None else box != " ")
+        self._add(title, url, extras, text, None if box is None else box != " ")
         self.prev = (block.kind if not block.in_item else "nested", self.section, text, True)
         return True
 
@@ -364,7 +371,8 @@ class _Builder:
 
     def _heading(self, block: Block) -> None:
         tokens = self.inline.parse(block.parts[0]) if block.parts[0] else []
-        title = tx.collapse("".join(value for kind, value in tokens if kind in (TEXT, CODE, BREAK) and value))
+        words = (value if kind != BREAK else " " for kind, value in tokens if kind in (TEXT, CODE, BREAK))
+        title = tx.collapse("".join(words))
         while self.stack and self.stack[-1][0] >= block.level:
             self.stack.pop()
         if title:
@@ -379,7 +387,7 @@ class _Builder:
 
     # --- entries -----------------------------------------------------------------------
 
-    def _plain_entries(self, block: Block, text: str, done: bool | None) -> None:
+    def _plain_entries(self, block: Block, text: str, done: bool | None, plain: bool = True) -> None:
         """A block without links: its 《books》, a `[bracketed title]`, or a plain list line."""
         books = tx.book_titles(text)
         for book in books:
@@ -389,7 +397,7 @@ class _Builder:
         title = tx.bracket_title(text)
         if title:
             self._add(title, None, (), text, done, "question" if title[-1] in "?？" else "page")
-        elif block.kind == ITEM and text:
+        elif block.kind == ITEM and text and plain:
             count, group, gap = self.group
             group = group + 1 if count and gap else group
             self.group = [count + 1, group, False]
@@ -399,17 +407,16 @@ class _Builder:
         """One entry for the block, or one per link where the block lists several pages."""
         if len(links) == 1:
             main = links[0]
-            described = not main.bare and not tx.is_generic(main.text, main.href)
-            title = main.text if described else self._fallback_title(block, info, main)
-            self._add(title, main.url, (), info.text, done)
+            titled = not main.bare and not tx.is_generic(main.text, main.href)
+            self._add(main.text if titled else self._fallback_title(block, info, main), main.url, (), info.text, done)
             return
         explicit = [link for link in links if not link.bare]
         described = [link for link in explicit if not tx.is_generic(link.text, link.href)]
-        if len({link.text.casefold() for link in described}) >= 2 and len({link.url for link in described}) >= 2:
-            if not tx.title_candidates(info.bolds, info.residual()) and not _lead_form(info, described[0]):
-                self._split(info, links, described, done)
-                return
-        elif not explicit and len({link.url for link in links}) >= 2:
+        several = len({link.text.casefold() for link in described}) >= 2 and len({link.url for link in described}) >= 2
+        if several and not tx.title_candidates(info.bolds, info.residual()) and not _lead_form(info, described[0]):
+            self._split(info, links, described, done)
+            return
+        if not several and not explicit and len({link.url for link in links}) >= 2:
             self._split_bare(info, links, done)
             return
         main = described[0] if described else (explicit[0] if explicit else links[0])
@@ -440,13 +447,14 @@ class _Builder:
     def _split_bare(self, info: _Info, links: list[_Link], done: bool | None) -> None:
         """A block of bare URLs only: one entry per URL, titled by the words just before it."""
         start = 0
-        for link in links:
+        for number, link in enumerate(links):
             before = "".join(info.full[start:link.full_at])
             start = link.full_at + 1
+            after = "".join(info.full[start:]) if number == len(links) - 1 else ""
             title = tx.trim_title(tx.without_citations(before))
             if not title or tx.is_generic(title):
                 title = _host_path(link.url)
-            self._add(title, link.url, (), tx.collapse(before + " " + link.text), done)
+            self._add(title, link.url, (), tx.collapse(f"{before} {link.text} {after}"), done)
 
     def _fallback_title(self, block: Block, info: _Info, main: _Link) -> str:
         """A title for a block whose links are all generic: its own words, else what stands before it."""
@@ -470,13 +478,14 @@ class _Builder:
              kind: str | None = None) -> None:
         """Record an entry unless an earlier one has its key."""
         arxiv_id = url[22:] if url and url.startswith("https://arxiv.org/abs/") else None
-        kind = kind or urls.kind_from_url(url)
-        if arxiv_id is None and kind == "paper":
-            arxiv_id = next((x[22:] for x in extras if x.startswith("https://arxiv.org/abs/")), None)
+        if arxiv_id is None and extras:
+            kind = kind or urls.kind_from_url(url)
+            if kind == "paper":  # a paper's page elsewhere, with its arXiv link beside it
+                arxiv_id = next((x[22:] for x in extras if x.startswith("https://arxiv.org/abs/")), None)
         key = f"arxiv:{arxiv_id}" if arxiv_id else (url or "title:" + normalize_title(title))
         if key not in self.entries:
-            self.entries[key] = Entry(key, title, url, arxiv_id, kind, self.section, len(self.entries), done,
-                                      text, extras)
+            self.entries[key] = Entry(key, title, url, arxiv_id, kind or urls.kind_from_url(url), self.section,
+                                      len(self.entries), done, text, extras)
 
 
 def _others(links: list[_Link], main: _Link) -> tuple[str, ...]:
@@ -500,7 +509,7 @@ def _lead_form(info: _Info, first: _Link) -> bool:
 def _residual_title(residual: str) -> str:
     """A title from the words of a block outside its links; a table row's first non-empty cell."""
     for cell in residual.replace("\x00", " ").split("\x01"):
-        title = tx.trim_title(tx.without_citations(cell))
+        title = tx.trim_title(tx.without_urls(tx.without_citations(cell)))
         if title:
             return title
     return ""

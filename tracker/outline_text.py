@@ -23,6 +23,7 @@ GENERIC_WORDS = frozenset({
 })
 _GENERIC_STRIP = "[]()【】（）<>「」 \t\n.:：,，!！;；-*"
 _CITATION_RE = re.compile(r"[\[(（【]?\s*\d{1,4}\s*[\])）】]?")
+_ANY_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _CITATIONS_IN_TEXT_RE = re.compile(r"\[\s*\d{1,4}\s*\]")
 _DOMAIN_RE = re.compile(r"(?:[\w-]+\.)+[a-z]{2,}(?:[/:?#]\S*)?", re.IGNORECASE)
 
@@ -132,6 +133,11 @@ def without_citations(text: str) -> str:
     return _CITATIONS_IN_TEXT_RE.sub(" ", text) if "[" in text else text
 
 
+def without_urls(text: str) -> str:
+    """Text without the URLs written in it (inside code spans, say)."""
+    return _ANY_URL_RE.sub(" ", text) if "://" in text or "www." in text else text
+
+
 def title_candidates(bolds: list[str], residual: str) -> list[str]:
     """Bold and quoted spans outside links that read as a title (not `[12]`, `(Milestone)` or a `Label:`)."""
     spans = list(bolds)
@@ -140,7 +146,7 @@ def title_candidates(bolds: list[str], residual: str) -> list[str]:
     out = []
     for span in spans:
         raw = collapse(span.replace("\x00", " "))
-        if not raw or raw[-1] in ":：" or raw[0] in "(（[【" and raw[-1] in ")）]】":
+        if not raw or raw[-1] in ":：" or (raw[0] in "(（[【" and raw[-1] in ")）]】"):
             continue
         title = trim_title(raw)
         if len(title) >= 2 and not is_generic(title):

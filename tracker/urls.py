@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import SplitResult, quote, unquote_plus, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 # --- arXiv ---------------------------------------------------------------------------
 
@@ -79,68 +79,62 @@ _SITE_TRACKING = {
     }),
 }
 # Characters that stay literal in a path or query; everything else is percent-encoded.
-_KEEP = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_ESCAPE_RE = re.compile(r"%([0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?]")
+_ESCAPE_RE = re.compile(r"%([0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]+|%")
+_NEEDS_ESCAPE_RE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?]")
+_PARTS_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.DOTALL)
+_BREAKS_RE = re.compile(r"[\t\r\n]")
 # Most links in an outline are already canonical; this lets them skip urlsplit.
-_CANONICAL_RE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(/[A-Za-z0-9\-._~!$'()*+,;=:@/]*)?")
+_CANONICAL_RE = re.compile(r"(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[A-Za-z0-9\-._~!$'()*+,;=:@/]*)?")
 
 
 def normalize_url(url: str) -> str:
     """One canonical spelling of a link, so that two links to one page compare equal."""
     url = url.strip()
-    if "rxiv" not in url and "r5iv" not in url and _CANONICAL_RE.fullmatch(url):
-        head, _, path = url.partition("//")[2].partition("/")
-        path = path.rstrip("/")
-        return url[: url.index("//") + 2] + head + "/" + path
-    if "rxiv" in url or "r5iv" in url:
+    arxivish = "rxiv" in url or "r5iv" in url
+    if not arxivish:
+        canonical = _CANONICAL_RE.fullmatch(url)
+        if canonical:
+            head, path = canonical.groups("")
+            return head + (path.rstrip("/") or "/")
+    if arxivish:
         match = _ARXIV_URL_RE.fullmatch(url)
-        arxiv_id = _arxiv_base(match) if match and match.group(0)[:4].lower() == "http" else None
+        arxiv_id = _arxiv_base(match) if match else None
         if arxiv_id:
             return arxiv_abs_url(arxiv_id)
+    if "\t" in url or "\n" in url or "\r" in url:
+        url = _BREAKS_RE.sub("", url)  # as urllib does: a wrapped link is still one link
     if url[:4].lower() == "www.":
         url = "http://" + url
     elif url.startswith("//"):
         url = "http:" + url
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    match = _PARTS_RE.fullmatch(url)
+    if match is None or match.group(1).lower() not in _DEFAULT_PORTS or not match.group(2):
         return url
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.netloc:
-        return url
-    host, netloc = _netloc(parts, scheme)
-    if host.endswith(("arxiv.org", "ar5iv.org")):
-        arxiv_id = parse_arxiv_id(url)
-        if arxiv_id:
-            return arxiv_abs_url(arxiv_id)
-    path = _escape(parts.path).rstrip("/") or "/"
-    query = _clean_query(parts.query, host)
-    out = f"{scheme}://{netloc}{path}"
+    scheme, netloc, path, query, fragment = match.groups("")
+    scheme = scheme.lower()
+    host, netloc = _netloc(netloc, scheme)
+    out = f"{scheme}://{netloc}{_escape(path).rstrip('/') or '/'}"
+    query = _clean_query(query, host)
     if query:
         out += "?" + query
     # Hash routes (`#/page`, `#!/page`) name a page of a single-page app; other fragments do not.
-    if parts.fragment.startswith(("/", "!")):
-        out += "#" + _escape(parts.fragment)
+    if fragment.startswith(("/", "!")):
+        out += "#" + _escape(fragment)
     return out
 
 
-def _netloc(parts: SplitResult, scheme: str) -> tuple[str, str]:
+def _netloc(netloc: str, scheme: str) -> tuple[str, str]:
     """The lowercase host and the rebuilt netloc (userinfo kept, default port dropped)."""
-    userinfo, _, hostport = parts.netloc.rpartition("@")
+    userinfo, _, hostport = netloc.rpartition("@")
     host, port = hostport, ""
     if not hostport.startswith("[") and hostport.count(":") == 1:
         host, _, port = hostport.partition(":")
     elif hostport.startswith("[") and "]:" in hostport:
         host, _, port = hostport.rpartition(":")
     host = _ascii_host(host.lower().rstrip("."))
-    if port == _DEFAULT_PORTS[scheme] or port == "":
-        netloc = host
-    else:
-        netloc = f"{host}:{port}"
-    if userinfo:
-        netloc = f"{userinfo}@{netloc}"
-    return host, netloc
+    netloc = host if port in ("", _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    return host, f"{userinfo}@{netloc}" if userinfo else netloc
 
 
 def _ascii_host(host: str) -> str:
@@ -164,12 +158,13 @@ def _escape_one(match: re.Match[str]) -> str:
     if hexpair is not None:
         char = chr(int(hexpair, 16))
         return char if char in _UNRESERVED else "%" + hexpair.upper()
-    return quote(match.group(0), safe="")
+    run = match.group(0)
+    return "%25" if run == "%" else quote(run, safe="")
 
 
 def _escape(text: str) -> str:
     """Percent-encode what must be, upper-case escapes, decode needless ones; idempotent."""
-    if all(c in _KEEP for c in text):
+    if _NEEDS_ESCAPE_RE.search(text) is None:
         return text
     return _ESCAPE_RE.sub(_escape_one, text)
 
@@ -178,10 +173,7 @@ def _is_tracking(key: str, host: str) -> bool:
     key = unquote_plus(key).lower()
     if key.startswith(("utm_", "depth_1-")) or key in _TRACKING_KEYS:
         return True
-    for site, keys in _SITE_TRACKING.items():
-        if (host == site or host.endswith("." + site)) and key in keys:
-            return True
-    return False
+    return any(key in keys and (host == site or host.endswith("." + site)) for site, keys in _SITE_TRACKING.items())
 
 
 def _clean_query(query: str, host: str) -> str:
@@ -263,8 +255,9 @@ def _domains(host: str) -> frozenset[str]:
     return frozenset(".".join(labels[i:]) for i in range(len(labels)))
 
 
-# Kinds by URL shape: a long number in a path is an id (question, post), never what decides the kind.
-_LONG_NUMBER_RE = re.compile(r"\d{5,}")
+# Kinds by URL shape: numbers in a path are ids (a question, a post, a repo), never what decides
+# the kind, except in a date (`/2019/05/`), which is checked apart.
+_DIGITS_RE = re.compile(r"\d+")
 _KIND_CACHE: dict[str, str] = {}
 _KIND_CACHE_SIZE = 20000
 
@@ -273,18 +266,23 @@ def kind_from_url(url: str | None) -> str:
     """The contract kind a link suggests: paper, question, article, listing, repo, course, book or page."""
     if not url:
         return "book"
-    if "arxiv" in url or "ar5iv" in url:
+    if "rxiv" in url or "r5iv" in url:
         return _kind(url)
-    shape = _LONG_NUMBER_RE.sub("0", url)
+    cut = url.find("/", url.find("//") + 2)
+    if cut < 0:
+        return _kind(url)
+    shape = url[:cut] + _DIGITS_RE.sub("#", url[cut:])
     kind = _KIND_CACHE.get(shape)
     if kind is None:
         if len(_KIND_CACHE) >= _KIND_CACHE_SIZE:
             _KIND_CACHE.clear()
-        kind = _KIND_CACHE[shape] = _kind(url)
+        kind = _KIND_CACHE[shape] = _kind(url, dates=False)
+    if kind == "page" and _DATE_PATH_RE.search(url, cut):
+        return "article"
     return kind
 
 
-def _kind(url: str) -> str:
+def _kind(url: str, dates: bool = True) -> str:
     parts = _parts(url)
     if parts is None:
         return "page"
@@ -296,7 +294,7 @@ def _kind(url: str) -> str:
         return "paper"
     if _LISTING_SEGMENTS.intersection(parts.segments):
         return "listing"
-    return "article" if _generic_article(parts) else "page"
+    return "article" if _generic_article(parts, dates) else "page"
 
 
 def _paper(u: _Parts) -> str | None:
@@ -388,10 +386,10 @@ def _book(u: _Parts) -> str | None:
     return None
 
 
-def _generic_article(u: _Parts) -> bool:
+def _generic_article(u: _Parts, dates: bool = True) -> bool:
     if not u.segments:
         return False
-    if u.host.startswith(("blog.", "blogs.")) or ".blog." in u.host or _DATE_PATH_RE.search(u.path):
+    if u.host.startswith(("blog.", "blogs.")) or ".blog." in u.host or (dates and _DATE_PATH_RE.search(u.path)):
         return True
     if _ARTICLE_SEGMENTS.intersection(u.segments[:-1]):
         return True
