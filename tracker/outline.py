@@ -428,9 +428,10 @@ class _Builder:
         groups: list[list[_Link]] = []
         pending: list[_Link] = []  # generic links before the first title join that entry
         seen: set[str] = set()
+        heads = {id(link) for link in described}
         for link in links:
             name = link.text.casefold()
-            if link in described and name not in seen:
+            if id(link) in heads and name not in seen:
                 seen.add(name)
                 groups.append([link, *pending])
                 pending = []

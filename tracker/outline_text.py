@@ -88,12 +88,18 @@ def _trim_url(url: str) -> str:
     host_end = _HOST_END_RE.search(url, scheme_end)
     if host_end and not url[host_end.start()].isascii():
         url = url[: host_end.start()]  # CJK right after the host is prose, not a path
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last in ")]" and url.count(last) > url.count(_PAIRS[last])):
-            url = url[:-1]
+    surplus = {")": url.count(")") - url.count("("), "]": url.count("]") - url.count("[")}
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last in surplus and surplus[last] > 0:  # an unbalanced bracket closes the prose around the link
+            surplus[last] -= 1
+            end -= 1
         else:
             break
+    url = url[:end]
     if scheme_end:
         return url if len(url) > scheme_end and url[scheme_end] not in "/.:" else ""
     return url if _WWW_OK_RE.match(url) else ""
@@ -101,7 +107,8 @@ def _trim_url(url: str) -> str:
 
 def trim_title(text: str) -> str:
     """A title without dangling punctuation at either end, cut to MAX_TITLE characters."""
-    text = collapse(text).strip(_LEAD[:3])
+    # Only the head can become the title: bound the work on a huge block.
+    text = collapse(text[: 8 * MAX_TITLE])
     while True:
         before = text
         text = text.lstrip(_LEAD).rstrip(_TAIL)
