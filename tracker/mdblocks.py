@@ -1,0 +1,229 @@
+"""Markdown source -> the blocks an outline is made of, in document order.
+
+A block is a heading, one list item's own text, a paragraph, a table row, an HTML block
+or some other block (code, rule) that only separates groups. Inline sources stay raw;
+`mdinline` parses them once every reference definition is known.
+
+markdown-it's block parser alone needs seconds for a large outline, so the text is cut
+at top-level ATX headings, which close every open block, and each piece made only of
+plain paragraphs and simple lists is read here, by CommonMark's rules for that subset.
+Pieces with anything else (indented or fenced code, HTML, quotes, tables, setext
+headings, reference definitions, tabs) go to markdown-it; where such a piece might run
+past the next heading (an unclosed fence, say), markdown-it decides where it ends.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+HEADING, ITEM, PARA, ROW, HTML, OTHER = "heading", "item", "para", "row", "html", "other"
+
+_ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
+# Line starts that may open a block other than a paragraph or a simple list item.
+_UNSAFE = r"""[#>=|<`~:\-+_\s]|\*\s|\*$|\*\*[\s*]|\*\*$|\d{1,9}[.)](?:[ \t]|$)|\[(?:[^\]\\]|\\.)*\]:|\[[^\]]*$"""
+_UNSAFE_RE = re.compile(_UNSAFE)
+# A list item marker followed by content that starts nothing but a paragraph.
+_ITEM_RE = re.compile(rf"( *)([-*+]|(\d{{1,9}})[.)])( {{1,4}})(?=\S)(?!{_UNSAFE})")
+_MAX_LIST_DEPTH = 8
+
+
+class Block(NamedTuple):
+    """One block: its kind, first source line (0-based), inline sources, heading level, inside a list item."""
+
+    kind: str
+    line: int
+    parts: tuple[str, ...]
+    level: int = 0
+    in_item: bool = False
+
+
+def is_blank(line: str) -> bool:
+    """Whether a source line is blank for Markdown (spaces and tabs only)."""
+    return not line.strip(" \t")
+
+
+def read_blocks(lines: list[str], md: Any, env: dict[str, Any], fast: bool = True) -> list[Block]:
+    """The blocks of a document given as lines; reference definitions are collected into env."""
+    if not fast:
+        return _from_tokens(_md_parse(md, "\n".join(lines), env), 0)
+    bounds = [0] + [i for i, line in enumerate(lines) if i and line[:1] == "#" and _ATX_RE.match(line)]
+    bounds.append(len(lines))
+    blocks: list[Block] = []
+    k, count = 0, len(bounds) - 1
+    while k < count:
+        simple = _simple_piece(lines, bounds[k], bounds[k + 1])
+        if simple is not None:
+            blocks.extend(simple)
+            k += 1
+            continue
+        step = 1
+        while True:
+            stop = min(k + step, count)
+            tokens = _closed_region(md, lines, bounds[k], bounds[stop], env)
+            if tokens is not None:
+                break
+            step *= 2
+        blocks.extend(_from_tokens(tokens, bounds[k]))
+        k = stop
+    return blocks
+
+
+def _md_parse(md: Any, text: str, env: dict[str, Any]) -> list[Any]:
+    """Block tokens of text; its reference definitions join env."""
+    local: dict[str, Any] = {}
+    tokens = list(md.parse(text, local))
+    _merge_references(env, local)
+    return tokens
+
+
+def _merge_references(env: dict[str, Any], local: dict[str, Any]) -> None:
+    """Add a region's reference definitions to the document's; the first definition of a label wins."""
+    if "references" in local:
+        refs = env.setdefault("references", {})
+        for label, ref in local["references"].items():
+            refs.setdefault(label, ref)
+
+
+def _closed_region(md: Any, lines: list[str], start: int, stop: int, env: dict[str, Any]) -> list[Any] | None:
+    """markdown-it's tokens for lines[start:stop] if the heading at `stop` closes them, else None."""
+    text = "\n".join(lines[start:stop])
+    if stop >= len(lines):
+        return _md_parse(md, text, env)
+    local: dict[str, Any] = {}
+    probe = list(md.parse(text + "\n" + lines[stop], local))
+    tail = probe[-3] if len(probe) >= 3 else None
+    if tail is None or tail.type != "heading_open" or tail.level != 0 or not tail.map or tail.map[0] != stop - start:
+        return None
+    _merge_references(env, local)
+    return probe[:-3]
+
+
+# --- the simple subset ---------------------------------------------------------------
+
+
+def _heading(line: str, number: int) -> Block:
+    """An ATX heading line, with markdown-it's trimming of the closing `#`s."""
+    level = len(line) - len(line.lstrip("#"))
+    end = len(line.rstrip(" \t"))
+    tmp = end
+    while tmp > level and line[tmp - 1] == "#":
+        tmp -= 1
+    if tmp > level and line[tmp - 1] in " \t":
+        end = tmp
+    return Block(HEADING, number, (line[level:end].strip(),), level)
+
+
+def _simple_piece(lines: list[str], start: int, stop: int) -> list[Block] | None:
+    """The blocks of lines[start:stop] if they hold only paragraphs and simple lists, else None."""
+    out: list[Block] = []
+    first = start
+    if lines[start][:1] == "#" and _ATX_RE.match(lines[start]):
+        out.append(_heading(lines[start], start))
+        first += 1
+    stack: list[tuple[int, str]] = []  # open list items: (content column, marker)
+    open_at = -1  # index in out of the block whose paragraph is still open
+    for number in range(first, stop):
+        line = lines[number]
+        if not line.strip(" \t"):
+            open_at = -1
+            continue
+        match = _ITEM_RE.match(line)
+        if match:
+            if not _list_item(match, stack, open_at >= 0):
+                return None
+            open_at = len(out)
+            out.append(Block(ITEM, number, (line[match.end():],)))
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        if _UNSAFE_RE.match(line, indent):
+            return None
+        if open_at >= 0:  # paragraph continuation, lazy or not
+            block = out[open_at]
+            # Inner line ends stay: a trailing backslash or two spaces make a hard break.
+            out[open_at] = block._replace(parts=(block.parts[0] + "\n" + line[indent:],))
+            continue
+        if indent:
+            return None  # indented code, or a list item's second paragraph
+        stack.clear()
+        open_at = len(out)
+        out.append(Block(PARA, number, (line,)))
+    return out
+
+
+def _list_item(match: re.Match[str], stack: list[tuple[int, str]], in_paragraph: bool) -> bool:
+    """Push the list item a marker line opens onto stack; False where CommonMark would read it otherwise."""
+    indent = len(match.group(1))
+    if stack:
+        if len(stack) >= _MAX_LIST_DEPTH:
+            return False
+        popped = None
+        while stack and stack[-1][0] > indent:
+            popped = stack.pop()
+    elif not indent and not in_paragraph:
+        stack.append((match.end(), match.group(2)[-1]))  # the common case: a top-level item
+        return True
+    else:
+        popped = None
+    if indent - (stack[-1][0] if stack else 0) > 3:
+        return False
+    number = match.group(3)
+    kind = match.group(2)[-1]
+    # An ordered item not numbered 1 cannot interrupt a paragraph: it is continuation text.
+    if in_paragraph and number and int(number) != 1 and (popped is None or popped[1] != kind):
+        return False
+    stack.append((match.end(), kind))
+    return True
+
+
+# --- markdown-it tokens --------------------------------------------------------------
+
+
+def _from_tokens(tokens: list[Any], base: int) -> list[Block]:
+    """Blocks from markdown-it block tokens; `base` is the first line of the parsed text."""
+    out: list[Block] = []
+    items: list[list[Any]] = []  # [line, own paragraphs, emitted, token level]
+    row: list[str] | None = None
+    row_line = 0
+    for index, tok in enumerate(tokens):
+        kind = tok.type
+        line = base + (tok.map[0] if tok.map else 0)
+        if kind == "paragraph_open":
+            content = tokens[index + 1].content
+            if items and not items[-1][2] and tok.level == items[-1][3] + 1:
+                items[-1][1].append(content)
+            else:
+                _flush_items(items, out)
+                out.append(Block(PARA, line, (content,), in_item=bool(items)))
+        elif kind == "list_item_open":
+            _flush_items(items, out)
+            items.append([line, [], False, tok.level])
+        elif kind == "list_item_close":
+            _flush_items(items, out)
+            items.pop()
+        elif kind == "heading_open":
+            _flush_items(items, out)
+            out.append(Block(HEADING, line, (tokens[index + 1].content,), int(tok.tag[1:])))
+        elif kind == "tr_open":
+            row, row_line = [], line
+        elif kind == "inline" and row is not None:
+            row.append(tok.content)
+        elif kind == "tr_close" and row is not None:
+            out.append(Block(ROW, row_line, tuple(row), in_item=bool(items)))
+            row = None
+        elif kind in ("html_block", "fence", "code_block", "hr", "table_open", "blockquote_open",
+                      "bullet_list_open", "ordered_list_open"):
+            _flush_items(items, out)
+            if kind == "html_block":
+                out.append(Block(HTML, line, (tok.content,), in_item=bool(items)))
+            elif kind in ("fence", "code_block", "hr"):
+                out.append(Block(OTHER, line, (), in_item=bool(items)))
+    return out
+
+
+def _flush_items(items: list[list[Any]], out: list[Block]) -> None:
+    """Emit the innermost open item's own text once: before its nested blocks, or at its end."""
+    if items and not items[-1][2]:
+        line, paragraphs, _, _ = items[-1]
+        items[-1][2] = True
+        out.append(Block(ITEM, line, tuple(paragraphs)))
