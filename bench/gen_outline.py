@@ -13,9 +13,12 @@ HOSTS = [
     "https://arxiv.org/abs/{y}{mm:02d}.{n5:05d}v{v}",
     "https://example{m}.org/notes/{n}?utm_source=feed",
 ]
-WORDS = ("卷积神经网络 池化 梯度下降 学习率 正则化 生成对抗网络 强化学习 图神经网络 元学习 自编码器 "
-         "attention residual network batch normalization dropout policy gradient graph convolution "
-         "variational inference meta learning architecture search").split()
+WORDS = (
+    "卷积神经网络", "池化", "梯度下降", "学习率", "正则化", "生成对抗网络",
+    "强化学习", "图神经网络", "元学习", "自编码器",
+    "attention", "residual", "network", "batch", "normalization", "dropout", "policy", "gradient", "graph",
+    "convolution", "variational", "inference", "meta", "learning", "architecture", "search",
+)
 
 
 def generate(entries: int, seed: int = 7) -> str:

@@ -55,7 +55,8 @@ def test_user_errors_exit_2_and_write_nothing(cli: Cli, tmp_path: Path, db_path:
     items = imported(cli, tmp_path)
     first = str(items[0]["id"])
     for args in (["mark", first, "done"], ["mark", first, "9999", "digested"],
-                 ["mark", first, "reading", "--at", "20/11"], ["show", "nope"], ["list", "--status", "later"], ["list", "--topic", "no-such-topic"],
+                 ["mark", first, "reading", "--at", "20/11"], ["show", "nope"], ["list", "--status", "later"],
+                 ["list", "--topic", "no-such-topic"],
                  ["tag", first, "no-such-topic"], ["note", "424242", "x"], ["list", "--kind", "video"]):
         result = run_tracker(*args)
         assert result.returncode == 2, (args, result.stderr)
