@@ -116,3 +116,26 @@ def test_two_writers_at_once_both_succeed(db_path: Path) -> None:
     assert errors == []
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT count(*) FROM item").fetchone()[0] == 600
+
+
+def test_bulk_insert_stores_times_exactly_as_sqlalchemy_does(database: dbmod.Database) -> None:
+    """Times are compared as strings in SQLite: both write paths must produce the same text."""
+    from datetime import datetime
+
+    from tracker.models import Event
+
+    event_t = Event.__table__  # type: ignore[attr-defined]
+    whole, fine = datetime(2026, 11, 20, 10, 0, 0), datetime(2026, 11, 20, 10, 0, 0, 250)
+    with database.write() as conn:
+        conn.exec_driver_sql("INSERT INTO item (key, title, kind, status, source, section, position, retired, "
+                             "notes, added_at) VALUES ('k', 't', 'page', 'unread', 'outline', '', 0, 0, '', "
+                             "'2026-01-01 00:00:00.000000')")
+        dbmod.bulk_insert(conn, event_t, [dict(item_id=1, status="reading", at=whole, note=None),
+                                          dict(item_id=1, status="digested", at=fine, note=None)])
+        conn.execute(event_t.insert().values(item_id=1, status="unread", at=whole))
+    with database.read() as conn:
+        stored = [r[0] for r in conn.exec_driver_sql("SELECT at FROM event ORDER BY id")]
+        same_instant = conn.execute(select(event_t.c.id).where(event_t.c.at == whole)).scalars().all()
+    assert stored[0] == stored[2] == "2026-11-20 10:00:00.000000"
+    assert stored[1] == "2026-11-20 10:00:00.000250"
+    assert same_instant == [1, 3]

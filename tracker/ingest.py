@@ -254,13 +254,14 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
         else:
             summary.unchanged += 1
     if new_rows:
-        conn.execute(item_t.insert(), new_rows)
+        dbmod.bulk_insert(conn, item_t, new_rows)
         summary.added += len(new_rows)
-        ids = _ids_of_outline(conn, outline_id)
+        all_ids = _ids_of_outline(conn, outline_id)
+        ids = {row["key"]: all_ids[row["key"]] for row in new_rows}
         touched.update(ids.values())
         if done_keys:
-            conn.execute(event_t.insert(), [dict(item_id=ids[k], status="digested", at=now,
-                                                 note="ticked in the outline") for k in done_keys])
+            dbmod.bulk_insert(conn, event_t, [dict(item_id=ids[k], status="digested", at=now,
+                                                   note="ticked in the outline") for k in done_keys])
     summary.retired += _retire_missing(conn, outline_id, set(keys))
     return touched
 
@@ -325,8 +326,7 @@ def _tag_items(conn: Connection, outline_id: int, src: SourceFile, touched: set[
         for slug, origin, score in _tags_for(r.title, texts.get(r.key, ""), r.section, by_title, classifier):
             if (r.id, slug) not in protected:
                 new_tags.append(dict(item_id=r.id, slug=slug, origin=origin, score=score))
-    if new_tags:
-        conn.execute(tag_t.insert(), new_tags)
+    dbmod.bulk_insert(conn, tag_t, new_tags)
 
 
 def _remaining_tags(conn: Connection, outline_id: int, ids: list[int] | None) -> set[tuple[int, str]]:
