@@ -257,7 +257,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
         dbmod.bulk_insert(conn, item_t, new_rows)
         summary.added += len(new_rows)
         all_ids = _ids_of_outline(conn, outline_id)
-        ids = {row["key"]: all_ids[row["key"]] for row in new_rows}
+        ids = {key: all_ids[key] for key in (str(row["key"]) for row in new_rows)}
         touched.update(ids.values())
         if done_keys:
             dbmod.bulk_insert(conn, event_t, [dict(item_id=ids[k], status="digested", at=now,
