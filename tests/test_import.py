@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -149,3 +150,35 @@ def test_malformed_topics_file_writes_nothing(tmp_path: Path, db_path: Path) -> 
     assert result.returncode == 2 and result.stderr.startswith("error: ")
     listed = run_tracker("list", "--json")
     assert listed.returncode == 0 and listed.stdout.strip() == "[]"
+
+
+def test_two_tracker_processes_writing_at_once_both_succeed(tmp_path: Path, db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    outline = write(tmp_path / "list.md", OUTLINE)
+    assert run_tracker("import", str(outline)).returncode == 0
+    env = {"PYTHONPATH": str(ROOT), "TRACKER_DB": str(db_path), "PATH": "/usr/bin:/bin"}
+    procs = [subprocess.Popen([sys.executable, "-m", "tracker", "mark", ref, status], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for ref, status in (("https://github.com/owner/repo", "reading"), ("arXiv:1512.03385", "digested"),
+                                 ("https://zhuanlan.zhihu.com/p/222", "skipped"))]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    statuses = {i["url"]: i["status"] for i in json.loads(run_tracker("list", "--json").stdout)}
+    assert statuses["https://github.com/owner/repo"] == "reading"
+    assert statuses["https://arxiv.org/abs/1512.03385"] == "digested"
+    assert statuses["https://zhuanlan.zhihu.com/p/222"] == "skipped"
+
+
+def test_database_given_as_a_sqlalchemy_url(tmp_path: Path) -> None:
+    outline = write(tmp_path / "list.md", OUTLINE)
+    url = "sqlite:///" + str(tmp_path / "elsewhere" / "t.db")
+    result = run_tracker("--db", url, "import", str(outline), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["items"]["added"] == 5
+    assert (tmp_path / "elsewhere" / "t.db").exists()
+    info = json.loads(run_tracker("--db", url, "info", "--json").stdout)
+    assert info["database"] == url
