@@ -158,6 +158,6 @@ def render_progress(progress: Progress) -> Any:
     return table if progress.topics else Text("No topics yet: run `tracker import`.")
 
 
-def _bar(percent: float, width: int = 20) -> str:
+def _bar(percent: float, width: int = 10) -> str:
     filled = round(percent / 100 * width)
     return "█" * filled + "░" * (width - filled)
