@@ -337,6 +337,33 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
 # --- reports, next, sync -----------------------------------------------------------------
 
 
+@app.command("next")
+def next_cmd(
+    limit: int = typer.Option(10, "--limit", help="At most N suggestions."),
+    topic: str | None = typer.Option(None, "--topic", help="Only this topic."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """What to read next: what you are reading, then the curriculum's next topic."""
+    from tracker import items
+    from tracker.report.next import suggest_next
+
+    def action(conn: Any) -> Any:
+        if limit < 1:
+            raise UsageError("--limit must be 1 or more")
+        if topic is not None:
+            items.check_topic(conn, topic)
+        return suggest_next(conn, limit=limit, topic=topic)
+
+    suggestions = run(lambda database: _read(database, action))
+    if as_json:
+        emit_json([s.as_json() for s in suggestions])
+        return
+    if not suggestions:
+        print("nothing left to read: well done")
+    for s in suggestions:
+        print(f"#{s.id:<5} {s.title}\n       {s.reason}")
+
+
 @app.command("sync")
 def sync_cmd(as_json: bool = JsonOpt) -> None:
     """The main job: import the seeds, crawl what is due, fetch new papers, then print progress."""
