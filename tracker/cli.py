@@ -337,6 +337,33 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
 # --- reports, next, sync -----------------------------------------------------------------
 
 
+@report_app.command("weekly")
+def report_weekly_cmd(
+    week: str | None = typer.Option(None, "--week", help="ISO week, e.g. 2026-W47 (default: this week)."),
+    fmt: str = typer.Option("md", "--format", help="md or json."),
+    out: Path | None = typer.Option(None, "--out", help="Write to this file (e.g. reports/2026-W47.md)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """The week's report: digested, started, per-topic change, streak, new papers."""
+    from tracker.report import weekly
+
+    fmt = "json" if as_json else fmt
+    with user_errors():
+        if fmt not in ("md", "json"):
+            raise UsageError(f"unknown report format {fmt!r}: use md or json")
+        if week is not None:
+            weekly.parse_week(week)
+    report = run(lambda database: _read(database, weekly.weekly_report, week))
+    text = json.dumps(report.as_json(), ensure_ascii=False) + "\n" if fmt == "json" else weekly.render_markdown(report)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    with user_errors():
+        _write_file(out, text)
+    if not as_json:
+        print(out)
+
+
 @app.command("next")
 def next_cmd(
     limit: int = typer.Option(10, "--limit", help="At most N suggestions."),

@@ -76,9 +76,11 @@ def _topics(conn: Connection) -> list[TopicProgress]:
     return [TopicProgress(slug=r.slug, title=r.title, group=r.group_no) for r in rows]
 
 
-def _live(at: datetime | None) -> Any:
-    cond = item_t.c.retired.is_(False)
-    return and_(cond, item_t.c.added_at <= at) if at is not None else cond
+def _live() -> Any:
+    # Past totals count today's list, not only what had been imported by then: a learner who
+    # back-dates a mark says the item was on their list, and papers still waiting in the inbox
+    # at that moment drop out through their replayed status.
+    return item_t.c.retired.is_(False)
 
 
 def compute_progress(conn: Connection, at: datetime | None = None) -> Progress:
@@ -94,12 +96,12 @@ def compute_progress(conn: Connection, at: datetime | None = None) -> Progress:
 
 def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress]) -> None:
     # Two aggregate queries, whatever the size of the list: this is what `tracker progress` runs.
-    for status, n in conn.execute(select(item_t.c.status, func.count()).where(_live(None))
+    for status, n in conn.execute(select(item_t.c.status, func.count()).where(_live())
                                   .group_by(item_t.c.status)):
         progress.add(status, n)
     query = (select(tag_t.c.slug, item_t.c.status, func.count())
              .select_from(tag_t.join(item_t, item_t.c.id == tag_t.c.item_id))
-             .where(tag_t.c.origin != "untag", _live(None), item_t.c.status.in_(STATUSES))
+             .where(tag_t.c.origin != "untag", _live(), item_t.c.status.in_(STATUSES))
              .group_by(tag_t.c.slug, item_t.c.status))
     for slug, status, n in conn.execute(query):
         if slug in by_slug:
@@ -110,7 +112,7 @@ def statuses_at(conn: Connection, at: datetime) -> dict[int, str]:
     """Each live item's status at `at`: only items changed after `at` need their history read."""
     initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
     current = {r.id: (r.status, r.initial) for r in conn.execute(
-        select(item_t.c.id, item_t.c.status, initial.label("initial")).where(_live(at)))}
+        select(item_t.c.id, item_t.c.status, initial.label("initial")).where(_live()))}
     changed = {r[0] for r in conn.execute(select(event_t.c.item_id).where(event_t.c.at > at).distinct())}
     out = {item_id: status for item_id, (status, _) in current.items()}
     ids = [i for i in changed if i in current]
@@ -129,8 +131,18 @@ def statuses_at(conn: Connection, at: datetime) -> dict[int, str]:
     return out
 
 
+def progress_from_statuses(conn: Connection, status: dict[int, str]) -> Progress:
+    """Progress from a known status of every live item (as `statuses_at` gives it)."""
+    progress = Progress(topics=_topics(conn))
+    _tally(conn, progress, {t.slug: t for t in progress.topics}, status)
+    return progress
+
+
 def _historical(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress], at: datetime) -> None:
-    status = statuses_at(conn, at)
+    _tally(conn, progress, by_slug, statuses_at(conn, at))
+
+
+def _tally(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress], status: dict[int, str]) -> None:
     for value in status.values():
         progress.add(value)
     for item_id, slug in conn.execute(select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")):

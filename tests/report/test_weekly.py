@@ -1,0 +1,93 @@
+"""The weekly report against a scripted, back-dated history, checked as exact JSON."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli
+from tests.report.test_next import CURRICULUM, TOPICS
+from tests.test_import import write
+
+
+@pytest.fixture(params=["Asia/Shanghai", "America/New_York"])
+def local_tz(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Week bounds are local: run every scenario in two time zones."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def setup(cli: Cli, tmp_path: Path) -> dict[str, int]:
+    outline = write(tmp_path / "course.md", CURRICULUM)
+    write(tmp_path / "course.topics.toml", TOPICS)
+    cli.json("import", str(outline))
+    return {i["title"]: i["id"] for i in cli.json("list")}
+
+
+def test_scripted_history_exact_json(cli: Cli, tmp_path: Path, local_tz: str) -> None:
+    ids = setup(cli, tmp_path)
+    b1, b2, o1, g1 = ids["Basics one"], ids["Basics two"], ids["Opt one"], ids["GAN one"]
+    # Week 46 (Nov 9-15): b1 digested on Sunday 23:59 local.
+    cli("mark", str(b1), "digested", "--at", "2026-11-15T23:59")
+    # Week 47 (Nov 16-22): Monday 00:00 local belongs to it.
+    cli("mark", str(b2), "reading", "--at", "2026-11-16T00:00")
+    cli("mark", str(b2), "digested", "--at", "2026-11-20T21:30")
+    cli("mark", str(o1), "digested", "--at", "2026-11-21T08:00")
+    cli("mark", str(o1), "digested", "--at", "2026-11-22T09:00")  # unchanged: already digested
+    cli("mark", str(g1), "digested", "--at", "2026-11-22T10:00")
+    cli("mark", str(g1), "unread", "--at", "2026-11-22T11:00")  # un-digested within the week: not listed
+    report = cli.json("report", "weekly", "--week", "2026-W47")
+    assert report["week"] == "2026-W47" and report["start"] == "2026-11-16" and report["end"] == "2026-11-22"
+    assert [(d["id"], d["at"][:16]) for d in report["digested"]] == [(b2, "2026-11-20T21:30"),
+                                                                     (o1, "2026-11-21T08:00")]
+    assert [(s["id"], s["at"][:16]) for s in report["started"]] == [(b2, "2026-11-16T00:00")]
+    assert report["digested"][0]["topics"] == ["basics"] and report["digested"][0]["title"] == "Basics two"
+    # Friday (b2), Saturday (o1) and Sunday (g1, though undone an hour later) each saw a digest.
+    assert report["streak_days"] == 3
+    assert report["topics"] == [
+        {"slug": "basics", "title": "Basics", "digested_this_week": 1, "digested_total": 2, "total": 2,
+         "percent": 100.0, "delta": 50.0},
+        {"slug": "opt", "title": "Optimization", "digested_this_week": 1, "digested_total": 1, "total": 1,
+         "percent": 100.0, "delta": 100.0},
+        {"slug": "gen", "title": "Generative models", "digested_this_week": 0, "digested_total": 0, "total": 2,
+         "percent": 0.0, "delta": 0.0},
+    ]
+    week46 = cli.json("report", "weekly", "--week", "2026-W46")
+    assert [d["id"] for d in week46["digested"]] == [b1] and week46["started"] == []
+    assert week46["streak_days"] == 1
+
+
+def test_year_whose_week_one_starts_in_december(cli: Cli, tmp_path: Path, local_tz: str) -> None:
+    ids = setup(cli, tmp_path)
+    cli("mark", str(ids["Basics one"]), "digested", "--at", "2024-12-30T00:00")  # Monday of 2025-W01
+    cli("mark", str(ids["Basics two"]), "digested", "--at", "2024-12-29T23:59")  # Sunday of 2024-W52
+    w1 = cli.json("report", "weekly", "--week", "2025-W01")
+    assert (w1["start"], w1["end"]) == ("2024-12-30", "2025-01-05")
+    assert [d["id"] for d in w1["digested"]] == [ids["Basics one"]]
+    w53 = cli.json("report", "weekly", "--week", "2026-W53")
+    assert (w53["start"], w53["end"]) == ("2026-12-28", "2027-01-03")
+
+
+def test_bad_weeks_are_user_errors(cli: Cli, tmp_path: Path) -> None:
+    from tests.conftest import run_tracker
+
+    for bad in ("2025-W53", "2026-47", "W47", "2026-W00"):
+        result = run_tracker("report", "weekly", "--week", bad, "--json")
+        assert result.returncode == 2 and result.stderr.startswith("error: bad week"), bad
+
+
+def test_markdown_to_a_journal_file(cli: Cli, tmp_path: Path) -> None:
+    ids = setup(cli, tmp_path)
+    cli("mark", str(ids["Basics one"]), "digested", "--at", "2026-11-18")
+    out = tmp_path / "reports" / "2026-W47.md"
+    cli("report", "weekly", "--week", "2026-W47", "--out", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Week 2026-W47 (2026-11-16 – 2026-11-22)")
+    assert "- Basics one — basics (2026-11-18)" in text
+    assert "| Basics | 1 | 1 | 2 | 50.0 | +50.0 |" in text

@@ -1,0 +1,202 @@
+"""The weekly report: what was digested and started, per-topic change, streak, new papers.
+
+Weeks are ISO weeks, Monday 00:00 to Sunday 24:00 in local time; the database's naive
+UTC times are compared against the week's bounds converted to UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection
+
+from tracker import db as dbmod
+from tracker.errors import UsageError
+from tracker.models import Event
+from tracker.report.progress import progress_from_statuses, statuses_at
+from tracker.timeutil import iso_local, to_local, to_utc
+
+item_t, tag_t = dbmod.item_t, dbmod.tag_t
+event_t = Event.__table__  # type: ignore[attr-defined]
+WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week with its local bounds as stored (naive UTC) times."""
+
+    label: str
+    monday: date
+    start: datetime
+    end: datetime  # exclusive: next Monday 00:00 local
+
+    @property
+    def last_moment(self) -> datetime:
+        """The week's final instant, for 'as it stood at the end'."""
+        return self.end - timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An item digested or started during the week."""
+
+    id: int
+    title: str
+    topics: list[str]
+    at: str | None
+
+
+@dataclass(frozen=True)
+class TopicWeek:
+    """One topic's week."""
+
+    slug: str
+    title: str
+    digested_this_week: int
+    digested_total: int
+    total: int
+    percent: float
+    delta: float
+
+
+@dataclass
+class WeeklyReport:
+    """Everything the weekly report says, as the contract's JSON plus extras."""
+
+    week: str
+    start: str
+    end: str
+    digested: list[Entry]
+    started: list[Entry]
+    added: int
+    new_papers: int
+    streak_days: int
+    topics: list[TopicWeek]
+    percent: float = 0.0
+    delta: float = 0.0
+    stalled: list[Entry] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The contract's weekly JSON."""
+        return asdict(self)
+
+
+def parse_week(text: str) -> tuple[int, int]:
+    """(year, week) from `2026-W47`, or UsageError."""
+    match = WEEK_RE.match(text.strip())
+    if match:
+        year, week = int(match[1]), int(match[2])
+        try:
+            date.fromisocalendar(year, week, 1)
+            return year, week
+        except ValueError:
+            pass
+    raise UsageError(f"bad week {text!r}: use an ISO week like 2026-W47")
+
+
+def week_of(label: str | None, now: datetime) -> Week:
+    """The week named by `label`, or the one holding `now` (aware local time)."""
+    year, number = parse_week(label) if label else now.isocalendar()[:2]
+    monday = date.fromisocalendar(year, number, 1)
+    start = to_utc(datetime.combine(monday, time()))
+    end = to_utc(datetime.combine(monday + timedelta(days=7), time()))
+    return Week(label=f"{year}-W{number:02d}", monday=monday, start=start, end=end)
+
+
+def _in_week(week: Week) -> Any:
+    return and_(event_t.c.at >= week.start, event_t.c.at < week.end)
+
+
+def _entries(conn: Connection, week: Week, status: str, keep: dict[int, str] | None,
+             last: bool) -> list[Entry]:
+    moment = func.max(event_t.c.at) if last else func.min(event_t.c.at)
+    query = (select(item_t.c.id, item_t.c.title, moment.label("at"))
+             .select_from(event_t.join(item_t, item_t.c.id == event_t.c.item_id))
+             .where(_in_week(week), event_t.c.status == status, item_t.c.retired.is_(False))
+             .group_by(item_t.c.id, item_t.c.title).order_by(moment, item_t.c.id))
+    rows = [r for r in conn.execute(query) if keep is None or keep.get(r.id) == status]
+    tags = dbmod.item_topics(conn, [r.id for r in rows])
+    return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(r.at)) for r in rows]
+
+
+def _streak(conn: Connection, last_day: date) -> int:
+    """Consecutive local days with something digested, ending on `last_day`."""
+    since = to_utc(datetime.combine(last_day - timedelta(days=400), time()))
+    days = {to_local(at).date() for (at,) in conn.execute(
+        select(event_t.c.at).where(event_t.c.status == "digested", event_t.c.at >= since))}
+    streak, day = 0, last_day
+    while day in days:
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+def _added(conn: Connection, week: Week, papers: bool) -> int:
+    source = item_t.c.source == "arxiv" if papers else item_t.c.source != "arxiv"
+    return int(conn.execute(select(func.count()).where(
+        item_t.c.added_at >= week.start, item_t.c.added_at < week.end, source)).scalar_one())
+
+
+def weekly_report(conn: Connection, label: str | None = None, now: datetime | None = None) -> WeeklyReport:
+    """The report of the week `label` (default: the current one)."""
+    now = (now or datetime.now()).astimezone()
+    week = week_of(label, now)
+    status_end = statuses_at(conn, week.last_moment)
+    at_end = progress_from_statuses(conn, status_end)
+    before = progress_from_statuses(conn, statuses_at(conn, week.start - timedelta(microseconds=1)))
+    digested = _entries(conn, week, "digested", status_end, last=True)
+    started = _entries(conn, week, "reading", None, last=False)
+    per_topic: dict[str, int] = {}
+    for entry in digested:
+        for slug in entry.topics:
+            per_topic[slug] = per_topic.get(slug, 0) + 1
+    previous = {t.slug: t.percent for t in before.topics}
+    topics = [TopicWeek(slug=t.slug, title=t.title, digested_this_week=per_topic.get(t.slug, 0),
+                        digested_total=t.digested, total=t.total, percent=t.percent,
+                        delta=round(t.percent - previous.get(t.slug, 0.0), 1)) for t in at_end.topics]
+    sunday = week.monday + timedelta(days=6)
+    last_day = min(sunday, now.date()) if now.date() >= week.monday else sunday
+    return WeeklyReport(
+        week=week.label, start=week.monday.isoformat(), end=sunday.isoformat(), digested=digested,
+        started=started, added=_added(conn, week, papers=False), new_papers=_added(conn, week, papers=True),
+        streak_days=_streak(conn, last_day), topics=topics, percent=at_end.percent,
+        delta=round(at_end.percent - before.percent, 1), stalled=_stalled(conn, now),
+    )
+
+
+def _stalled(conn: Connection, now: datetime) -> list[Entry]:
+    """Items in `reading` for more than 14 days."""
+    cutoff = to_utc(now) - timedelta(days=14)
+    rows = conn.execute(select(item_t.c.id, item_t.c.title, item_t.c.status_at).where(
+        item_t.c.status == "reading", item_t.c.retired.is_(False), item_t.c.status_at < cutoff)
+        .order_by(item_t.c.status_at))
+    return [Entry(id=r.id, title=r.title, topics=[], at=iso_local(r.status_at)) for r in rows]
+
+
+def render_markdown(report: WeeklyReport) -> str:
+    """The report as Markdown, fit for a git journal."""
+    def items(entries: list[Entry]) -> list[str]:
+        if not entries:
+            return ["- (none)"]
+        return [f"- {_md(e.title)} — {', '.join(e.topics) or 'no topic'} ({(e.at or '')[:10]})" for e in entries]
+
+    lines = [f"# Week {report.week} ({report.start} – {report.end})", "",
+             f"Digested {len(report.digested)}, started {len(report.started)}, added {report.added}, "
+             f"new papers {report.new_papers}. Streak: {report.streak_days} day(s). "
+             f"Overall {report.percent:.1f}% ({report.delta:+.1f}).", "",
+             "## Digested", "", *items(report.digested), "", "## Started", "", *items(report.started), "",
+             "## Topics", "", "| topic | this week | digested | total | % | change |", "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {_md(t.title)} | {t.digested_this_week} | {t.digested_total} | {t.total} | {t.percent:.1f} | "
+              f"{t.delta:+.1f} |" for t in report.topics]
+    if report.stalled:
+        lines += ["", "## Stalled (reading for more than 14 days)", "", *items(report.stalled)]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    # Titles come from outlines and crawled pages: keep them from breaking the table or adding markup.
+    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
