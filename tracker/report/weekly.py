@@ -79,6 +79,12 @@ class WeeklyReport:
     percent: float = 0.0
     delta: float = 0.0
     stalled: list[Entry] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    untouched: list[str] = field(default_factory=list)
+    goals: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    papers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The contract's weekly JSON."""
@@ -160,12 +166,92 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
                         delta=round(t.percent - previous.get(t.slug, 0.0), 1)) for t in at_end.topics]
     sunday = week.monday + timedelta(days=6)
     last_day = min(sunday, now.date()) if now.date() >= week.monday else sunday
+    from tracker.report.next import suggest_next
+
+    titles = {t.slug: t.title for t in at_end.topics}
     return WeeklyReport(
         week=week.label, start=week.monday.isoformat(), end=sunday.isoformat(), digested=digested,
         started=started, added=_added(conn, week, papers=False), new_papers=_added(conn, week, papers=True),
         streak_days=_streak(conn, last_day), topics=topics, percent=at_end.percent,
         delta=round(at_end.percent - before.percent, 1), stalled=_stalled(conn, now),
+        history=_history(conn, week), untouched=[titles[s] for s in _untouched(conn, week, list(titles))],
+        goals=_goals(conn, per_topic, titles), links=_links(conn, week), papers=_papers(conn, week),
+        suggestions=[s.as_json() for s in suggest_next(conn, limit=5)],
     )
+
+
+HISTORY_WEEKS = 12
+UNTOUCHED_WEEKS = 4
+PAPERS_PER_TOPIC = 3
+
+
+def _history(conn: Connection, week: Week) -> list[dict[str, Any]]:
+    """Items digested per week over the last twelve weeks, oldest first (for the chart)."""
+    first = week.start - timedelta(weeks=HISTORY_WEEKS - 1)
+    counts: dict[str, set[int]] = {}
+    for item_id, at in conn.execute(select(event_t.c.item_id, event_t.c.at).where(
+            event_t.c.status == "digested", event_t.c.at >= first, event_t.c.at < week.end)):
+        year, number = to_local(at).isocalendar()[:2]
+        counts.setdefault(f"{year}-W{number:02d}", set()).add(item_id)
+    out = []
+    for back in range(HISTORY_WEEKS - 1, -1, -1):
+        year, number = (week.monday - timedelta(weeks=back)).isocalendar()[:2]
+        label = f"{year}-W{number:02d}"
+        out.append({"week": label, "digested": len(counts.get(label, ()))})
+    return out
+
+
+def _untouched(conn: Connection, week: Week, slugs: list[str]) -> list[str]:
+    """Topics none of whose items changed status in the four weeks up to the week's end."""
+    since = week.end - timedelta(weeks=UNTOUCHED_WEEKS)
+    active = {slug for (slug,) in conn.execute(
+        select(tag_t.c.slug).distinct().select_from(tag_t.join(event_t, event_t.c.item_id == tag_t.c.item_id))
+        .where(tag_t.c.origin != "untag", event_t.c.at >= since, event_t.c.at < week.end))}
+    return [s for s in slugs if s not in active]
+
+
+def _goals(conn: Connection, per_topic: dict[str, int], titles: dict[str, str]) -> list[dict[str, Any]]:
+    """Pace against the learner's weekly goals: ahead, on pace or behind."""
+    from tracker.models import Goal
+
+    goal_t = Goal.__table__  # type: ignore[attr-defined]
+    out = []
+    for slug, goal in conn.execute(select(goal_t.c.slug, goal_t.c.per_week).order_by(goal_t.c.slug)):
+        done = per_topic.get(slug, 0)
+        pace = "ahead" if done > goal else "on pace" if done == goal else "behind"
+        out.append({"slug": slug, "title": titles.get(slug, slug), "goal": goal, "digested": done, "pace": pace})
+    return out
+
+
+def _links(conn: Connection, week: Week) -> list[dict[str, Any]]:
+    """Links the crawler found gone or blocked during the week."""
+    from tracker.models import Fetch
+
+    fetch_t = Fetch.__table__  # type: ignore[attr-defined]
+    rows = conn.execute(select(item_t.c.id, item_t.c.title, item_t.c.url, fetch_t.c.state)
+                        .select_from(fetch_t.join(item_t, item_t.c.id == fetch_t.c.item_id))
+                        .where(fetch_t.c.state.in_(("gone", "blocked")), fetch_t.c.checked_at >= week.start,
+                               fetch_t.c.checked_at < week.end).order_by(item_t.c.id))
+    return [{"id": r.id, "title": r.title, "url": r.url, "state": r.state} for r in rows]
+
+
+def _papers(conn: Connection, week: Week) -> dict[str, list[dict[str, Any]]]:
+    """The newest few papers per topic that arrived in the inbox during the week."""
+    from tracker.models import Paper
+
+    paper_t = Paper.__table__  # type: ignore[attr-defined]
+    rows = conn.execute(select(item_t.c.id, item_t.c.title, tag_t.c.slug, paper_t.c.published)
+                        .select_from(item_t.join(tag_t, tag_t.c.item_id == item_t.c.id)
+                                     .outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
+                        .where(item_t.c.source == "arxiv", item_t.c.status == "inbox", tag_t.c.origin != "untag",
+                               item_t.c.added_at >= week.start, item_t.c.added_at < week.end)
+                        .order_by(tag_t.c.slug, paper_t.c.published.desc(), item_t.c.id))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        bucket = out.setdefault(r.slug, [])
+        if len(bucket) < PAPERS_PER_TOPIC:
+            bucket.append({"id": r.id, "title": r.title, "published": iso_local(r.published)})
+    return out
 
 
 def _stalled(conn: Connection, now: datetime) -> list[Entry]:
@@ -192,8 +278,22 @@ def render_markdown(report: WeeklyReport) -> str:
              "## Topics", "", "| topic | this week | digested | total | % | change |", "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {_md(t.title)} | {t.digested_this_week} | {t.digested_total} | {t.total} | {t.percent:.1f} | "
               f"{t.delta:+.1f} |" for t in report.topics]
+    if report.untouched:
+        lines += ["", "Untouched for four weeks or more: " + ", ".join(_md(t) for t in report.untouched) + "."]
+    if report.goals:
+        lines += ["", "## Goals", ""] + [f"- {_md(g['title'])}: {g['digested']}/{g['goal']} this week, {g['pace']}"
+                                          for g in report.goals]
     if report.stalled:
         lines += ["", "## Stalled (reading for more than 14 days)", "", *items(report.stalled)]
+    if report.links:
+        lines += ["", "## Links found gone or blocked", ""] + [
+            f"- {_md(link['title'])} ({link['state']}): <{link['url']}>" for link in report.links]
+    if report.papers:
+        lines += ["", "## New papers", ""]
+        for slug, papers in report.papers.items():
+            lines += [f"- {slug}: " + "; ".join(_md(p["title"]) for p in papers)]
+    if report.suggestions:
+        lines += ["", "## Next week", ""] + [f"- {_md(s['title'])} — {s['reason']}" for s in report.suggestions]
     return "\n".join(lines) + "\n"
 
 
