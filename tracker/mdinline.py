@@ -319,6 +319,7 @@ class _HtmlTokens(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """An opening tag: anchors, images and bold matter, block tags break words."""
         if tag == "a":
             self.out.append((LINK_OPEN, next((v or "" for k, v in attrs if k == "href"), "")))
         elif tag == "img":
@@ -331,10 +332,12 @@ class _HtmlTokens(HTMLParser):
             self.out.append((BREAK, ""))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """A self-closing tag (`<br/>`, `<img/>`); an empty anchor is nothing."""
         if tag != "a":
             self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        """A closing tag."""
         if tag == "a":
             self.out.append((LINK_CLOSE, ""))
         elif tag in ("b", "strong"):
@@ -345,6 +348,7 @@ class _HtmlTokens(HTMLParser):
             self.out.append((BREAK, ""))
 
     def handle_data(self, data: str) -> None:
+        """Text, unless inside a script or style."""
         if not self._skip:
             self.out.append((TEXT, data))
 
