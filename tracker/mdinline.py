@@ -122,11 +122,8 @@ class InlineParser:
 
     def _delimiter(self, s: str, j: int, k: int, end: int, out: list[Token], delims: list[tuple[int, bool]]) -> None:
         """A run of `*` or `_`: literal, or one side of `**strong**`; anything subtler is slow."""
-        last = s[j - 1] if j > 0 else " "
-        nxt = s[k] if k < end else " "
-        last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
-        next_punct = isMdAsciiPunct(ord(nxt)) or isPunctChar(nxt)
-        last_space, next_space = isWhiteSpace(ord(last)), isWhiteSpace(ord(nxt))
+        last_space, last_punct = _char_class(s[j - 1] if j > 0 else " ")
+        next_space, next_punct = _char_class(s[k] if k < end else " ")
         left = not (next_space or (next_punct and not (last_space or last_punct)))
         right = not (last_space or (last_punct and not (next_space or next_punct)))
         if s[j] == "_":
@@ -209,6 +206,18 @@ class InlineParser:
         children: list[Any] = []
         self.md.inline.parse(src, self.md, self.env, children)
         return _convert(children)
+
+
+_CHAR_CLASSES: dict[str, tuple[bool, bool]] = {}
+
+
+def _char_class(char: str) -> tuple[bool, bool]:
+    """(whitespace, punctuation) of a character as markdown-it's emphasis rule sees it; memoized."""
+    found = _CHAR_CLASSES.get(char)
+    if found is None:
+        code = ord(char)
+        found = _CHAR_CLASSES[char] = (isWhiteSpace(code), isMdAsciiPunct(code) or isPunctChar(char))
+    return found
 
 
 def _pair_strong(out: list[Token], delims: list[tuple[int, bool]]) -> None:
