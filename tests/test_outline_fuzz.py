@@ -39,7 +39,8 @@ _LINE = st.one_of(
     st.sampled_from(["", "", "  ", "```", "~~~", "    code [a](http://code.com)", "---", "===", "***",
                      "| a | [b](http://t.com/b) |", "|---|---|", "| c | d |", "> quote [q](http://q.com)", "<div>",
                      "</div>", "<!--", "-->", "[ref]: http://ref.example/x", "[x]: <http://x.y>", "Title", "-",
-                     "- [ ]", "* * *", "1.", "Setext", "<p>[p](http://p.com)</p>", "\t- tab"]),
+                     "- [ ]", "* * *", "1.", "Setext", "<p>[p](http://p.com)</p>", "\t- tab", "<pre>", "</pre>",
+                     "  ```", "<script>", "</script>", "<!-- c -->"]),
 )
 _DOC = st.lists(_LINE, max_size=24).map("\n".join)
 _CHECKS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

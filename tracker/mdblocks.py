@@ -5,11 +5,11 @@ or some other block (code, rule) that only separates groups. Inline sources stay
 `mdinline` parses them once every reference definition is known.
 
 markdown-it's block parser alone needs seconds for a large outline, so the text is cut
-at top-level ATX headings, which close every open block, and each piece made only of
-plain paragraphs and simple lists is read here, by CommonMark's rules for that subset.
-Pieces with anything else (indented or fenced code, HTML, quotes, tables, setext
-headings, reference definitions, tabs) go to markdown-it; where such a piece might run
-past the next heading (an unclosed fence, say), markdown-it decides where it ends.
+at ATX headings and at column-0 lines after a blank line, where every open block but a
+fence or HTML block has ended, and each piece made only of plain paragraphs and simple
+lists is read here, by CommonMark's rules for that subset. Pieces with anything else
+(indented or fenced code, HTML, quotes, tables, setext headings, reference definitions,
+tabs) go to markdown-it, which also decides where such a piece really ends.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ _UNSAFE_RE = re.compile(_UNSAFE)
 # A list item marker followed by content that starts nothing but a paragraph.
 _ITEM_RE = re.compile(rf"( *)([-*+]|(\d{{1,9}})[.)])( {{1,4}})(?=\S)(?!{_UNSAFE})")
 _MAX_LIST_DEPTH = 8
+# Tokens that open a top-level block.
+_TOP_STARTS = frozenset({"paragraph_open", "heading_open", "html_block", "fence", "code_block", "hr", "table_open",
+                         "blockquote_open", "bullet_list_open", "ordered_list_open"})
 
 
 class Block(NamedTuple):
@@ -47,7 +50,7 @@ def read_blocks(lines: list[str], md: Any, env: dict[str, Any], fast: bool = Tru
     """The blocks of a document given as lines; reference definitions are collected into env."""
     if not fast:
         return _from_tokens(_md_parse(md, "\n".join(lines), env), 0)
-    bounds = [0] + [i for i, line in enumerate(lines) if i and line[:1] == "#" and _ATX_RE.match(line)]
+    bounds = [0] + [i for i in range(1, len(lines)) if _boundary(lines, i)]
     bounds.append(len(lines))
     blocks: list[Block] = []
     k, count = 0, len(bounds) - 1
@@ -69,6 +72,19 @@ def read_blocks(lines: list[str], md: Any, env: dict[str, Any], fast: bool = Tru
     return blocks
 
 
+def _boundary(lines: list[str], number: int) -> bool:
+    """Whether a line may start a piece: an ATX heading, or any line at column 0 after a blank line.
+
+    Neither can continue a paragraph; only an open fence or HTML block could swallow them,
+    which `_closed_region` checks. A list item there may continue the list before it in the
+    whole document, but it is the same item either way.
+    """
+    line = lines[number]
+    if line[:1] == "#" and _ATX_RE.match(line):
+        return True
+    return line[:1] not in ("", " ", "\t") and not lines[number - 1].strip(" \t")
+
+
 def _md_parse(md: Any, text: str, env: dict[str, Any]) -> list[Any]:
     """Block tokens of text; its reference definitions join env."""
     local: dict[str, Any] = {}
@@ -86,17 +102,21 @@ def _merge_references(env: dict[str, Any], local: dict[str, Any]) -> None:
 
 
 def _closed_region(md: Any, lines: list[str], start: int, stop: int, env: dict[str, Any]) -> list[Any] | None:
-    """markdown-it's tokens for lines[start:stop] if the heading at `stop` closes them, else None."""
+    """markdown-it's tokens for lines[start:stop] if the line at `stop` starts a block of its own, else None."""
     text = "\n".join(lines[start:stop])
     if stop >= len(lines):
         return _md_parse(md, text, env)
     local: dict[str, Any] = {}
     probe = list(md.parse(text + "\n" + lines[stop], local))
-    tail = probe[-3] if len(probe) >= 3 else None
-    if tail is None or tail.type != "heading_open" or tail.level != 0 or not tail.map or tail.map[0] != stop - start:
-        return None
-    _merge_references(env, local)
-    return probe[:-3]
+    boundary = stop - start
+    for index, tok in enumerate(probe):
+        if tok.map and tok.map[0] >= boundary:
+            top = tok.level == 0 and tok.type in _TOP_STARTS
+            if tok.map[0] != boundary or not (top or (tok.type == "list_item_open" and tok.level == 1)):
+                return None
+            _merge_references(env, local)
+            return probe[:index]
+    return None  # swallowed by a fence or an HTML block that is still open
 
 
 # --- the simple subset ---------------------------------------------------------------

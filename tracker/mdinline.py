@@ -122,11 +122,8 @@ class InlineParser:
 
     def _delimiter(self, s: str, j: int, k: int, end: int, out: list[Token], delims: list[tuple[int, bool]]) -> None:
         """A run of `*` or `_`: literal, or one side of `**strong**`; anything subtler is slow."""
-        last = s[j - 1] if j > 0 else " "
-        nxt = s[k] if k < end else " "
-        last_punct = isMdAsciiPunct(ord(last)) or isPunctChar(last)
-        next_punct = isMdAsciiPunct(ord(nxt)) or isPunctChar(nxt)
-        last_space, next_space = isWhiteSpace(ord(last)), isWhiteSpace(ord(nxt))
+        last_space, last_punct = _char_class(s[j - 1] if j > 0 else " ")
+        next_space, next_punct = _char_class(s[k] if k < end else " ")
         left = not (next_space or (next_punct and not (last_space or last_punct)))
         right = not (last_space or (last_punct and not (next_space or next_punct)))
         if s[j] == "_":
@@ -209,6 +206,18 @@ class InlineParser:
         children: list[Any] = []
         self.md.inline.parse(src, self.md, self.env, children)
         return _convert(children)
+
+
+_CHAR_CLASSES: dict[str, tuple[bool, bool]] = {}
+
+
+def _char_class(char: str) -> tuple[bool, bool]:
+    """(whitespace, punctuation) of a character as markdown-it's emphasis rule sees it; memoized."""
+    found = _CHAR_CLASSES.get(char)
+    if found is None:
+        code = ord(char)
+        found = _CHAR_CLASSES[char] = (isWhiteSpace(code), isMdAsciiPunct(code) or isPunctChar(char))
+    return found
 
 
 def _pair_strong(out: list[Token], delims: list[tuple[int, bool]]) -> None:
@@ -319,6 +328,7 @@ class _HtmlTokens(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """An opening tag: anchors, images and bold matter, block tags break words."""
         if tag == "a":
             self.out.append((LINK_OPEN, next((v or "" for k, v in attrs if k == "href"), "")))
         elif tag == "img":
@@ -331,10 +341,12 @@ class _HtmlTokens(HTMLParser):
             self.out.append((BREAK, ""))
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """A self-closing tag (`<br/>`, `<img/>`); an empty anchor is nothing."""
         if tag != "a":
             self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag: str) -> None:
+        """A closing tag."""
         if tag == "a":
             self.out.append((LINK_CLOSE, ""))
         elif tag in ("b", "strong"):
@@ -345,6 +357,7 @@ class _HtmlTokens(HTMLParser):
             self.out.append((BREAK, ""))
 
     def handle_data(self, data: str) -> None:
+        """Text, unless inside a script or style."""
         if not self._skip:
             self.out.append((TEXT, data))
 

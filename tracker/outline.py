@@ -4,7 +4,8 @@ Pure: text in, values out. Handles the learner's own outline and reading lists l
 (awesome-lists, paper roadmaps, course notes). Each block (list item, paragraph, table
 row, HTML block) normally gives one entry, titled by its descriptive link text or, when
 the link text is generic (`pdf`, `知乎`), by the block's own words. Block splitting lives
-in `mdblocks`, inline parsing in `mdinline`, text rules in `outline_text`.
+in `mdblocks`, inline parsing in `mdinline`, a block's links and words in `blockinfo`,
+text rules in `outline_text`.
 """
 
 from __future__ import annotations
@@ -16,17 +17,13 @@ from typing import Any
 
 from tracker import outline_text as tx
 from tracker import urls
+from tracker.blockinfo import BlockInfo, Link, collect, task_box, web_url
 from tracker.mdblocks import HEADING, HTML, ITEM, OTHER, PARA, ROW, Block, read_blocks
 from tracker.mdinline import (
     BREAK,
     CODE,
-    IMAGE,
-    LINK_CLOSE,
-    LINK_OPEN,
     ONE_LINK,
     SEP,
-    STRONG_CLOSE,
-    STRONG_OPEN,
     TEXT,
     InlineParser,
     Token,
@@ -116,164 +113,12 @@ def _parse(text: str, fast: bool) -> Outline:
     return builder.outline()
 
 
-_TASK_RE = re.compile(r"\[([ xX])\](?:\s+|$)")
 # A whole block that is `[ ] [words](http://...) words`: the commonest entry, read in one match.
 _LANE_RE = re.compile(r"(?:\[([ xX])\]\s+)?" + ONE_LINK)
 # ... and a block of words with no markup at all.
 _TEXT_LANE_RE = re.compile(r"(?:\[([ xX])\](?:\s+|$))?([^\[*_`<\\&]*)")
 _SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
 _TWO_WORD_CHARS_RE = re.compile(r"[^\W_].*?[^\W_]", re.DOTALL)
-
-
-class _Link:
-    """A link found in a block: where it sits, its text and its normalized URL ("" if not a web link)."""
-
-    __slots__ = ("full_at", "href", "image", "resid_at", "text", "url")
-
-    def __init__(self, href: str, text: str, full_at: int, resid_at: int) -> None:
-        self.href, self.text, self.full_at, self.resid_at = href, text, full_at, resid_at
-        self.image = False
-        self.url = ""
-
-    @property
-    def bare(self) -> bool:
-        return self.resid_at < 0
-
-
-class _Info:
-    """A block's text, its links and bold spans, and the text outside links (links as NUL, cells as SOH)."""
-
-    __slots__ = ("bolds", "full", "links", "resid", "text")
-
-    def __init__(self) -> None:
-        self.full: list[str] = []
-        self.resid: list[str] = []
-        self.links: list[_Link] = []
-        self.bolds: list[str] = []
-        self.text = ""
-
-    def residual(self, start: int = 0, stop: int | None = None) -> str:
-        return "".join(self.resid[start:stop])
-
-
-def _collect(tokens: list[Token]) -> _Info:
-    """A block's text, links and bold spans from its tokens."""
-    # Most blocks are one link and maybe a few words after it: skip the general walk for them.
-    if 2 < len(tokens) < 5 and tokens[0][0] == LINK_OPEN and tokens[1][0] == TEXT and tokens[2][0] == LINK_CLOSE:
-        rest = tokens[3] if len(tokens) == 4 else (TEXT, "")
-        if rest[0] == TEXT and not tx.may_hold_links(rest[1]):
-            return _one_link(tokens[0][1], tokens[1][1], rest[1])
-    return _walk(tokens)
-
-
-def _one_link(href: str, text: str, rest: str) -> _Info:
-    """_walk's result for `[text](href) rest`."""
-    info = _Info()
-    link = _Link(href, tx.collapse(text), 0, 0)
-    link.url = _web_url(href)
-    info.links.append(link)
-    info.full += [text, rest]
-    info.resid += ["\x00", rest]
-    info.text = tx.collapse(text + rest)
-    return info
-
-
-def _walk(tokens: list[Token]) -> _Info:
-    """Walk a block's tokens once: full text, text outside links, links (bare URLs too) and bold spans."""
-    info = _Info()
-    full, resid, links = info.full, info.resid, info.links
-    buf: list[str] = []
-    link: _Link | None = None
-    link_text: list[str] = []
-    strong: list[tuple[int, int]] = []
-
-    def flush() -> None:
-        text = "".join(buf)
-        buf.clear()
-        if not tx.may_hold_links(text):
-            full.append(text)
-            resid.append(text)
-            return
-        pos = 0
-        for start, end, href in tx.text_links(text):
-            if start > pos:
-                full.append(text[pos:start])
-                resid.append(text[pos:start])
-            bare = _Link(href, text[start:end], len(full), -1)
-            bare.url = _web_url(href)
-            links.append(bare)
-            full.append(text[start:end])
-            resid.append("\x00")
-            pos = end
-        if pos < len(text):
-            full.append(text[pos:])
-            resid.append(text[pos:])
-
-    for kind, value in tokens:
-        if kind in (TEXT, BREAK):
-            piece = value if kind == TEXT else "\n"
-            if link is None:
-                buf.append(piece)
-            else:
-                full.append(piece)
-                link_text.append(piece)
-            continue
-        if buf:
-            flush()
-        if kind == LINK_OPEN or (kind in (LINK_CLOSE, SEP) and link is not None):
-            if link is not None:
-                link.text = tx.collapse("".join(link_text))
-                link = None
-            if kind == LINK_OPEN:
-                link, link_text = _Link(value, "", len(full), len(resid)), []
-                links.append(link)
-                resid.append("\x00")
-        if kind == CODE:
-            full.append(value)
-            (link_text if link is not None else resid).append(value)
-        elif kind == SEP:
-            full.append(" | ")
-            resid.append("\x01")
-        elif kind == IMAGE and link is not None:
-            link.image = True
-        elif kind == STRONG_OPEN:
-            strong.append((len(full), len(links)))
-        elif kind == STRONG_CLOSE and strong:
-            start, seen = strong.pop()
-            if link is None and seen == len(links):
-                info.bolds.append("".join(full[start:]))
-    if buf:
-        flush()
-    if link is not None:
-        link.text = tx.collapse("".join(link_text))
-    info.text = tx.collapse("".join(full))
-    for item in links:
-        if not item.bare:
-            item.url = "" if item.image and not item.text else _web_url(item.href)
-    return info
-
-
-def _web_url(href: str) -> str:
-    """The normalized URL of an http(s) or www. link; "" for anything else."""
-    href = href.strip()
-    if href[:8].lower().startswith(("http://", "https://", "www.")):
-        url = urls.normalize_url(href)
-        return url if url.startswith(("http://", "https://")) else ""
-    return ""
-
-
-def _task_box(tokens: list[Token]) -> tuple[bool | None, list[Token]]:
-    """A leading `[x] ` / `[ ] ` task box: its state, and the tokens without it."""
-    for index, (kind, value) in enumerate(tokens):
-        if kind != TEXT or value:
-            if kind != TEXT:
-                return None, tokens
-            match = _TASK_RE.match(value)
-            if not match:
-                return None, tokens
-            rest = [(TEXT, value[match.end():])]
-            return match.group(1) != " ", tokens[:index] + rest + tokens[index + 1:]
-    return None, tokens
 
 
 class _Builder:
@@ -292,6 +137,7 @@ class _Builder:
         self.prev: tuple[str, tuple[str, ...], str, bool] | None = None  # kind, section, text, had links
 
     def outline(self) -> Outline:
+        """The outline read so far."""
         title = self.h1 or (self.headings[0].title if self.headings else "")
         return Outline(title, tuple(self.headings), tuple(self.entries.values()), tuple(self.list_lines))
 
@@ -312,7 +158,7 @@ class _Builder:
         if lanes and "references" not in self.inline.env and (self._link_lane(block) or self._text_lane(block)):
             return
         done, tokens = self._tokens(block)
-        info = _collect(tokens)
+        info = collect(tokens)
         links = [link for link in info.links if link.url]
         if links:
             self._link_entries(block, info, links, done)
@@ -329,14 +175,14 @@ class _Builder:
         if box is not None and block.kind != ITEM:
             return False
         title = tx.collapse(label)
-        url = _web_url(href)
+        url = web_url(href)
         if not url or tx.is_generic(title, href):
             return False
         extras: tuple[str, ...] = ()
         if rest and tx.may_hold_links(rest):  # bare URLs after a titled link are its extra links
             found = {url: ""}
             for _, _, bare in tx.text_links(rest):
-                found.setdefault(_web_url(bare), "")
+                found.setdefault(web_url(bare), "")
             found.pop("", None)
             extras = tuple(found)[1:]
         text = tx.collapse(label + rest)
@@ -366,7 +212,7 @@ class _Builder:
                 tokens.append((SEP, "") if block.kind == ROW else (BREAK, ""))
             tokens.extend(self.inline.parse(part))
         if block.kind == ITEM:
-            return _task_box(tokens)
+            return task_box(tokens)
         return None, tokens
 
     def _heading(self, block: Block) -> None:
@@ -403,7 +249,7 @@ class _Builder:
             self.group = [count + 1, group, False]
             self.list_lines.append(ListLine(text, self.section, group, len(self.list_lines)))
 
-    def _link_entries(self, block: Block, info: _Info, links: list[_Link], done: bool | None) -> None:
+    def _link_entries(self, block: Block, info: BlockInfo, links: list[Link], done: bool | None) -> None:
         """One entry for the block, or one per link where the block lists several pages."""
         if len(links) == 1:
             main = links[0]
@@ -423,10 +269,10 @@ class _Builder:
         title = main.text if described else self._fallback_title(block, info, main)
         self._add(title, main.url, _others(links, main), info.text, done)
 
-    def _split(self, info: _Info, links: list[_Link], described: list[_Link], done: bool | None) -> None:
+    def _split(self, info: BlockInfo, links: list[Link], described: list[Link], done: bool | None) -> None:
         """Each link with its own descriptive text heads an entry; the other links join the one before."""
-        groups: list[list[_Link]] = []
-        pending: list[_Link] = []  # generic links before the first title join that entry
+        groups: list[list[Link]] = []
+        pending: list[Link] = []  # generic links before the first title join that entry
         seen: set[str] = set()
         heads = {id(link) for link in described}
         for link in links:
@@ -445,7 +291,7 @@ class _Builder:
             text = tx.collapse("".join(info.full[start:stop]))
             self._add(group[0].text, group[0].url, _others(group, group[0]), text, done)
 
-    def _split_bare(self, info: _Info, links: list[_Link], done: bool | None) -> None:
+    def _split_bare(self, info: BlockInfo, links: list[Link], done: bool | None) -> None:
         """A block of bare URLs only: one entry per URL, titled by the words just before it."""
         start = 0
         for number, link in enumerate(links):
@@ -457,7 +303,7 @@ class _Builder:
                 title = _host_path(link.url)
             self._add(title, link.url, (), tx.collapse(f"{before} {link.text} {after}"), done)
 
-    def _fallback_title(self, block: Block, info: _Info, main: _Link) -> str:
+    def _fallback_title(self, block: Block, info: BlockInfo, main: Link) -> str:
         """A title for a block whose links are all generic: its own words, else what stands before it."""
         residual = info.residual()
         title = tx.best_candidate(tx.title_candidates(info.bolds, residual))
@@ -489,7 +335,7 @@ class _Builder:
                                       len(self.entries), done, text, extras)
 
 
-def _others(links: list[_Link], main: _Link) -> tuple[str, ...]:
+def _others(links: list[Link], main: Link) -> tuple[str, ...]:
     """The distinct URLs of links other than main's."""
     seen = {main.url: None}
     for link in links:
@@ -497,7 +343,7 @@ def _others(links: list[_Link], main: _Link) -> tuple[str, ...]:
     return tuple(seen)[1:]
 
 
-def _lead_form(info: _Info, first: _Link) -> bool:
+def _lead_form(info: BlockInfo, first: Link) -> bool:
     """`[Name](url) - what it is, with [a reference](url2)`: the first link is the item, the rest notes."""
     before = info.residual(0, first.resid_at).replace("\x00", " ")
     if tx.trim_title(tx.without_citations(before)):

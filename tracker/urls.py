@@ -78,13 +78,14 @@ _SITE_TRACKING = {
         "ascene", "pass_ticket", "wx_header", "devicetype", "version", "nettype", "lang", "exportkey",
     }),
 }
-# Characters that stay literal in a path or query; everything else is percent-encoded.
+# Paths and queries keep RFC 3986's unreserved and sub-delimiter characters literal and
+# percent-encode the rest (non-ASCII as UTF-8); escapes of unreserved characters are decoded.
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE_RE = re.compile(r"%([0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]+|%")
 _NEEDS_ESCAPE_RE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?]")
 _PARTS_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?", re.DOTALL)
 _BREAKS_RE = re.compile(r"[\t\r\n]")
-# Most links in an outline are already canonical; this lets them skip urlsplit.
+# Most links in an outline are already canonical (no query, port or escapes): one match does.
 _CANONICAL_RE = re.compile(r"(https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*)(/[A-Za-z0-9\-._~!$'()*+,;=:@/]*)?")
 
 
