@@ -340,7 +340,7 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
 @report_app.command("weekly")
 def report_weekly_cmd(
     week: str | None = typer.Option(None, "--week", help="ISO week, e.g. 2026-W47 (default: this week)."),
-    fmt: str = typer.Option("md", "--format", help="md or json."),
+    fmt: str = typer.Option("md", "--format", help="md, html or json."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file (e.g. reports/2026-W47.md)."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -349,12 +349,19 @@ def report_weekly_cmd(
 
     fmt = "json" if as_json else fmt
     with user_errors():
-        if fmt not in ("md", "json"):
-            raise UsageError(f"unknown report format {fmt!r}: use md or json")
+        if fmt not in ("md", "html", "json"):
+            raise UsageError(f"unknown report format {fmt!r}: use md, html or json")
         if week is not None:
             weekly.parse_week(week)
     report = run(lambda database: _read(database, weekly.weekly_report, week))
-    text = json.dumps(report.as_json(), ensure_ascii=False) + "\n" if fmt == "json" else weekly.render_markdown(report)
+    if fmt == "html":
+        from tracker.report.html import render_html
+
+        text = render_html(report)
+    elif fmt == "json":
+        text = json.dumps(report.as_json(), ensure_ascii=False) + "\n"
+    else:
+        text = weekly.render_markdown(report)
     if out is None:
         sys.stdout.write(text)
         return
@@ -362,6 +369,28 @@ def report_weekly_cmd(
         _write_file(out, text)
     if not as_json:
         print(out)
+
+
+@app.command("goal")
+def goal_cmd(
+    slug: str | None = typer.Argument(None, help="Topic slug (omit to list goals)."),
+    per_week: int | None = typer.Argument(None, help="Items to digest per week; 0 removes the goal."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Set a weekly goal for a topic (`tracker goal cnn 3`), or list the goals."""
+    from tracker.report import goals
+
+    def action(conn: Any) -> Any:
+        if slug is not None:
+            goals.set_goal(conn, slug, per_week)
+        return goals.list_goals(conn)
+
+    rows = run(lambda database: _write(database, action))
+    if as_json:
+        emit_json(rows)
+    else:
+        for row in rows:
+            print(f"{row['slug']}: {row['per_week']} per week")
 
 
 @app.command("next")
