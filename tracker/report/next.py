@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, select
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
-from tracker.report.progress import TopicProgress, compute_progress
+from tracker.report.progress import Progress, TopicProgress, compute_progress
 from tracker.timeutil import to_local
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
@@ -84,12 +84,13 @@ def _curriculum(topics: list[TopicProgress]) -> list[TopicProgress]:
     return sorted(open_topics, key=lambda t: (group_rank[t.group], t.percent, order[t.slug]))
 
 
-def suggest_next(conn: Connection, limit: int = 10, topic: str | None = None) -> list[Suggestion]:
-    """Up to `limit` suggestions, each with a one-line reason."""
+def suggest_next(conn: Connection, limit: int = 10, topic: str | None = None,
+                 progress: Progress | None = None) -> list[Suggestion]:
+    """Up to `limit` suggestions, each with a one-line reason (`progress`: today's, if already known)."""
     picked: dict[int, tuple[str, str]] = {}
     for item_id, title, reason in _reading(conn, limit, topic):
         picked[item_id] = (title, reason)
-    progress = compute_progress(conn)
+    progress = progress or compute_progress(conn)
     topics = [t for t in progress.topics if topic is None or t.slug == topic]
     for t in _curriculum(topics):
         if len(picked) >= limit:

@@ -7,6 +7,7 @@ never count.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,13 +85,16 @@ def _live() -> Any:
 
 
 def compute_progress(conn: Connection, at: datetime | None = None) -> Progress:
-    """Progress now (from each item's status) or at time `at` (naive UTC, from the history)."""
+    """Progress now (from each item's status) or at time `at` (naive UTC), rewound from now."""
     progress = Progress(topics=_topics(conn))
-    by_slug = {t.slug: t for t in progress.topics}
-    if at is None:
-        _current(conn, progress, by_slug)
-    else:
-        _historical(conn, progress, by_slug, at)
+    _current(conn, progress, {t.slug: t for t in progress.topics})
+    return progress if at is None else rewound(conn, progress, at)
+
+
+def rewound(conn: Connection, now: Progress, at: datetime) -> Progress:
+    """A copy of today's progress taken back to time `at` through the items changed since."""
+    progress = copy.deepcopy(now)
+    _rewind(conn, progress, {t.slug: t for t in progress.topics}, at)
     return progress
 
 
@@ -108,47 +112,51 @@ def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgr
             by_slug[slug].add(status, n)
 
 
-def statuses_at(conn: Connection, at: datetime) -> dict[int, str]:
-    """Each live item's status at `at`: only items changed after `at` need their history read."""
+CHUNK = 500
+
+
+def changed_after(conn: Connection, at: datetime) -> list[int]:
+    """Live items with a status event after `at`: the only ones whose status then may differ from now."""
+    query = select(event_t.c.item_id).where(event_t.c.at > at).distinct()
+    return sorted(item_id for (item_id,) in conn.execute(query))
+
+
+def statuses_at(conn: Connection, ids: list[int], at: datetime) -> dict[int, str]:
+    """The status each of these live items had at `at`: its last event by then, else its creation status."""
+    out: dict[int, str] = {}
     initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
-    current = {r.id: (r.status, r.initial) for r in conn.execute(
-        select(item_t.c.id, item_t.c.status, initial.label("initial")).where(_live()))}
-    changed = {r[0] for r in conn.execute(select(event_t.c.item_id).where(event_t.c.at > at).distinct())}
-    out = {item_id: status for item_id, (status, _) in current.items()}
-    ids = [i for i in changed if i in current]
-    for start in range(0, len(ids), 900):
-        chunk = ids[start:start + 900]
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        for item_id, first in conn.execute(select(item_t.c.id, initial).where(item_t.c.id.in_(chunk), _live())):
+            out[item_id] = first
         last = (select(event_t.c.item_id, func.max(event_t.c.at).label("at"))
                 .where(event_t.c.item_id.in_(chunk), event_t.c.at <= at)
                 .group_by(event_t.c.item_id).subquery())
-        before: dict[int, str] = {}
         rows = conn.execute(select(event_t.c.item_id, event_t.c.status).select_from(event_t.join(
             last, and_(event_t.c.item_id == last.c.item_id, event_t.c.at == last.c.at))).order_by(event_t.c.id))
         for item_id, status in rows:
-            before[item_id] = status  # the latest id wins among events at the same instant
-        for item_id in chunk:
-            out[item_id] = before.get(item_id, current[item_id][1])
+            if item_id in out:
+                out[item_id] = status  # the latest id wins among events at the same instant
     return out
 
 
-def progress_from_statuses(conn: Connection, status: dict[int, str]) -> Progress:
-    """Progress from a known status of every live item (as `statuses_at` gives it)."""
-    progress = Progress(topics=_topics(conn))
-    _tally(conn, progress, {t.slug: t for t in progress.topics}, status)
-    return progress
-
-
-def _historical(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress], at: datetime) -> None:
-    _tally(conn, progress, by_slug, statuses_at(conn, at))
-
-
-def _tally(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress], status: dict[int, str]) -> None:
-    for value in status.values():
-        progress.add(value)
-    for item_id, slug in conn.execute(select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")):
-        topic = by_slug.get(slug)
-        if topic is not None and item_id in status:
-            topic.add(status[item_id])
+def _rewind(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress], at: datetime) -> None:
+    ids = changed_after(conn, at)
+    then = statuses_at(conn, ids, at)
+    for start in range(0, len(ids), CHUNK):
+        chunk = [i for i in ids[start:start + CHUNK] if i in then]
+        query = select(item_t.c.id, item_t.c.status).where(item_t.c.id.in_(chunk))
+        now: dict[int, str] = {item_id: status for item_id, status in conn.execute(query)}
+        tags: dict[int, list[str]] = {}
+        for item_id, slug in conn.execute(select(tag_t.c.item_id, tag_t.c.slug).where(
+                tag_t.c.item_id.in_(chunk), tag_t.c.origin != "untag")):
+            tags.setdefault(item_id, []).append(slug)
+        for item_id in chunk:
+            if now[item_id] == then[item_id]:
+                continue
+            for counts in (progress, *(by_slug[s] for s in tags.get(item_id, ()) if s in by_slug)):
+                counts.add(now[item_id], -1)
+                counts.add(then[item_id], 1)
 
 
 def render_progress(progress: Progress) -> Any:

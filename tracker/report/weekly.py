@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection
 from tracker import db as dbmod
 from tracker.errors import UsageError
 from tracker.models import Event
-from tracker.report.progress import progress_from_statuses, statuses_at
-from tracker.timeutil import iso_local, to_local, to_utc
+from tracker.report.progress import compute_progress, rewound, statuses_at
+from tracker.timeutil import iso_local, to_utc
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
 event_t = Event.__table__  # type: ignore[attr-defined]
@@ -117,28 +117,32 @@ def _in_week(week: Week) -> Any:
     return and_(event_t.c.at >= week.start, event_t.c.at < week.end)
 
 
-def _entries(conn: Connection, week: Week, status: str, keep: dict[int, str] | None,
+def _entries(conn: Connection, week: Week, status: str, still_at: datetime | None,
              last: bool) -> list[Entry]:
     moment = func.max(event_t.c.at) if last else func.min(event_t.c.at)
     query = (select(item_t.c.id, item_t.c.title, moment.label("at"))
              .select_from(event_t.join(item_t, item_t.c.id == event_t.c.item_id))
              .where(_in_week(week), event_t.c.status == status, item_t.c.retired.is_(False))
              .group_by(item_t.c.id, item_t.c.title).order_by(moment, item_t.c.id))
-    rows = [r for r in conn.execute(query) if keep is None or keep.get(r.id) == status]
+    rows = conn.execute(query).all()
+    if still_at is not None:  # only those that still had the status at that moment
+        then = statuses_at(conn, [r.id for r in rows], still_at)
+        rows = [r for r in rows if then.get(r.id) == status]
     tags = dbmod.item_topics(conn, [r.id for r in rows])
     return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(r.at)) for r in rows]
 
 
 def _streak(conn: Connection, last_day: date) -> int:
-    """Consecutive local days with something digested, ending on `last_day`."""
-    since = to_utc(datetime.combine(last_day - timedelta(days=400), time()))
-    days = {to_local(at).date() for (at,) in conn.execute(
-        select(event_t.c.at).where(event_t.c.status == "digested", event_t.c.at >= since))}
+    """Consecutive local days with something digested, ending on `last_day` (one indexed probe a day)."""
     streak, day = 0, last_day
-    while day in days:
-        streak += 1
-        day -= timedelta(days=1)
-    return streak
+    while True:
+        start = to_utc(datetime.combine(day, time()))
+        end = to_utc(datetime.combine(day + timedelta(days=1), time()))
+        hit = conn.execute(select(event_t.c.id).where(
+            event_t.c.at >= start, event_t.c.at < end, event_t.c.status == "digested").limit(1)).first()
+        if hit is None:
+            return streak
+        streak, day = streak + 1, day - timedelta(days=1)
 
 
 def _added(conn: Connection, week: Week, papers: bool) -> int:
@@ -151,10 +155,10 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
     """The report of the week `label` (default: the current one)."""
     now = (now or datetime.now()).astimezone()
     week = week_of(label, now)
-    status_end = statuses_at(conn, week.last_moment)
-    at_end = progress_from_statuses(conn, status_end)
-    before = progress_from_statuses(conn, statuses_at(conn, week.start - timedelta(microseconds=1)))
-    digested = _entries(conn, week, "digested", status_end, last=True)
+    today = compute_progress(conn)
+    at_end = rewound(conn, today, week.last_moment)
+    before = rewound(conn, today, week.start - timedelta(microseconds=1))
+    digested = _entries(conn, week, "digested", week.last_moment, last=True)
     started = _entries(conn, week, "reading", None, last=False)
     per_topic: dict[str, int] = {}
     for entry in digested:
@@ -176,28 +180,27 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
         delta=round(at_end.percent - before.percent, 1), stalled=_stalled(conn, now),
         history=_history(conn, week), untouched=[titles[s] for s in _untouched(conn, week, list(titles))],
         goals=_goals(conn, per_topic, titles), links=_links(conn, week), papers=_papers(conn, week),
-        suggestions=[s.as_json() for s in suggest_next(conn, limit=5)],
+        suggestions=[s.as_json() for s in suggest_next(conn, limit=5, progress=today)],
     )
 
 
 HISTORY_WEEKS = 12
 UNTOUCHED_WEEKS = 4
 PAPERS_PER_TOPIC = 3
+STALLED_SHOWN = 20
 
 
 def _history(conn: Connection, week: Week) -> list[dict[str, Any]]:
     """Items digested per week over the last twelve weeks, oldest first (for the chart)."""
-    first = week.start - timedelta(weeks=HISTORY_WEEKS - 1)
-    counts: dict[str, set[int]] = {}
-    for item_id, at in conn.execute(select(event_t.c.item_id, event_t.c.at).where(
-            event_t.c.status == "digested", event_t.c.at >= first, event_t.c.at < week.end)):
-        year, number = to_local(at).isocalendar()[:2]
-        counts.setdefault(f"{year}-W{number:02d}", set()).add(item_id)
     out = []
     for back in range(HISTORY_WEEKS - 1, -1, -1):
-        year, number = (week.monday - timedelta(weeks=back)).isocalendar()[:2]
-        label = f"{year}-W{number:02d}"
-        out.append({"week": label, "digested": len(counts.get(label, ()))})
+        monday = week.monday - timedelta(weeks=back)
+        year, number = monday.isocalendar()[:2]
+        start = to_utc(datetime.combine(monday, time()))
+        end = to_utc(datetime.combine(monday + timedelta(days=7), time()))
+        count = conn.execute(select(func.count(event_t.c.item_id.distinct())).where(
+            event_t.c.status == "digested", event_t.c.at >= start, event_t.c.at < end)).scalar_one()
+        out.append({"week": f"{year}-W{number:02d}", "digested": int(count)})
     return out
 
 
@@ -255,11 +258,11 @@ def _papers(conn: Connection, week: Week) -> dict[str, list[dict[str, Any]]]:
 
 
 def _stalled(conn: Connection, now: datetime) -> list[Entry]:
-    """Items in `reading` for more than 14 days."""
+    """Items in `reading` for more than 14 days, the longest-stalled first (at most twenty)."""
     cutoff = to_utc(now) - timedelta(days=14)
     rows = conn.execute(select(item_t.c.id, item_t.c.title, item_t.c.status_at).where(
         item_t.c.status == "reading", item_t.c.retired.is_(False), item_t.c.status_at < cutoff)
-        .order_by(item_t.c.status_at))
+        .order_by(item_t.c.status_at).limit(STALLED_SHOWN))
     return [Entry(id=r.id, title=r.title, topics=[], at=iso_local(r.status_at)) for r in rows]
 
 

@@ -1,0 +1,69 @@
+"""Weekly report and `next` on a long history, as whole processes, against the import floor.
+
+Run: python bench/bench_reports.py
+Target (issue 5): 100,000 items with 1,000,000 status events over two years; `tracker report weekly` in
+every format and `tracker next` each at most 1.5 times `python -c "import sqlmodel, typer"`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.bench_progress import median_seconds  # noqa: E402
+from bench.gen_outline import generate  # noqa: E402
+
+STATUSES = ("reading", "digested", "skipped", "unread")
+
+
+def build(db: Path, outline: Path, events: int = 1_000_000) -> None:
+    """Import 100,000 entries, then write a two-year history of status events straight into SQLite."""
+    outline.write_text(generate(100_000), encoding="utf-8")
+    env = {**os.environ, "TRACKER_DB": str(db), "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "tracker", "import", str(outline)], env=env, check=True,
+                   capture_output=True)
+    rng = random.Random(3)
+    now = datetime(2026, 11, 25, 12, 0)
+    start = now - timedelta(days=730)
+    span = int((now - start).total_seconds())
+    rows = sorted(((rng.randrange(1, 100_001), rng.choice(STATUSES), start + timedelta(seconds=rng.randrange(span)))
+                   for _ in range(events)), key=lambda r: r[2])
+    last: dict[int, tuple[str, datetime]] = {}
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM event")
+        conn.executemany("INSERT INTO event (item_id, status, at) VALUES (?, ?, ?)",
+                         [(i, s, at.strftime("%Y-%m-%d %H:%M:%S.%f")) for i, s, at in rows])
+        for item_id, status, at in rows:
+            last[item_id] = (status, at)
+        conn.executemany("UPDATE item SET status = ?, status_at = ? WHERE id = ?",
+                         [(s, at.strftime("%Y-%m-%d %H:%M:%S.%f"), i) for i, (s, at) in last.items()])
+
+
+def main() -> None:
+    """Build once, then time each command against the floor."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        build(db, Path(tmp) / "big.md")
+        env = {**os.environ, "TRACKER_DB": str(db), "PYTHONPATH": str(ROOT)}
+        floor = median_seconds([sys.executable, "-c", "import sqlmodel, typer"], env, runs=5)
+        print(f"floor {floor:.3f}s")
+        tracker = [sys.executable, "-m", "tracker"]
+        for label, args in (("report json", ["report", "weekly", "--format", "json"]),
+                            ("report md", ["report", "weekly", "--format", "md"]),
+                            ("report html", ["report", "weekly", "--format", "html"]),
+                            ("report json, a past week", ["report", "weekly", "--week", "2025-W20", "--json"]),
+                            ("next", ["next", "--json"])):
+            seconds = median_seconds(tracker + args, env, runs=5)
+            print(f"{label:26} {seconds:.3f}s  ratio {seconds / floor:.2f} (target <= 1.50)")
+
+
+if __name__ == "__main__":
+    main()
