@@ -182,3 +182,17 @@ def test_database_given_as_a_sqlalchemy_url(tmp_path: Path) -> None:
     assert (tmp_path / "elsewhere" / "t.db").exists()
     info = json.loads(run_tracker("--db", url, "info", "--json").stdout)
     assert info["database"] == url
+
+
+def test_a_large_edit_keeps_the_tags_of_untouched_items(cli: Cli, tmp_path: Path) -> None:
+    """More than a few thousand retitled items take the bulk path; the other items keep their tags."""
+    lines = ["# Big", "", "## Convolutional networks", ""]
+    lines += [f"- [Paper {i}](https://example.org/p/{i})" for i in range(2600)]
+    outline = write(tmp_path / "big.md", "\n".join(lines) + "\n")
+    cli.json("import", str(outline))
+    retitled = [f"- [Paper {i} revised](https://example.org/p/{i})" if i < 2100 else line
+                for i, line in enumerate(lines[4:])]
+    write(outline, "\n".join(lines[:4] + retitled) + "\n")
+    assert cli.json("import", str(outline))["items"]["updated"] == 2100
+    slug = cli.json("topics")[0]["slug"]
+    assert len(cli.json("list", "--topic", slug)) == 2600

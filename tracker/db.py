@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import DateTime, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -114,12 +114,6 @@ def open_db(url: str, upto: int | None = None) -> Database:
     return Database(engine=engine, url=url)
 
 
-def _sqlite_value(value: Any) -> Any:
-    # SQLAlchemy's SQLite DateTime always writes microseconds; so must we, or string
-    # comparisons of times in queries would disagree at whole seconds.
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(value, datetime) else value
-
-
 def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
     """Insert many rows with the same keys; on SQLite straight through the driver's executemany.
 
@@ -132,8 +126,24 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
         conn.execute(table.insert(), rows)
         return
     names = list(rows[0])
+    times = [i for i, n in enumerate(names) if isinstance(table.c[n].type, DateTime)]
+    # SQLAlchemy's SQLite DateTime always writes microseconds; so must we, or string comparisons
+    # of times in queries would disagree at whole seconds. Imports repeat one `now`: format it once.
+    formatted: dict[datetime, str] = {}
+
+    def text(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        if value not in formatted:
+            formatted[value] = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return formatted[value]
+
+    values = [[row[n] for n in names] for row in rows]
+    for record in values:
+        for i in times:
+            record[i] = text(record[i])
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    conn.exec_driver_sql(sql, [tuple(_sqlite_value(row[n]) for n in names) for row in rows])
+    conn.exec_driver_sql(sql, [tuple(record) for record in values])
 
 
 def resolve_item(conn: Connection, ref: str) -> int:

@@ -215,8 +215,8 @@ def _section(entry: Entry) -> str:
 
 
 def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now: datetime,
-                summary: ImportSummary) -> set[int]:
-    """Add, update and retire this outline's items; return ids whose tags need computing."""
+                summary: ImportSummary) -> dict[int, tuple[str, str, str]]:
+    """Add, update and retire this outline's items; return (key, title, section) of those needing tags."""
     keys = [e.key for e in entries]
     # One pass over the item table beats thousands of IN-lists: an outline may hold 100,000 entries.
     wanted = set(keys)
@@ -224,7 +224,9 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
         item_t.c.key, item_t.c.id, item_t.c.title, item_t.c.kind, item_t.c.section, item_t.c.position,
         item_t.c.retired, item_t.c.outline_id, item_t.c.source, item_t.c.status,
     )) if r.key in wanted}
-    new_rows, done_keys, touched = [], [], set()
+    new_rows: list[dict[str, Any]] = []
+    done_keys: list[str] = []
+    touched: dict[int, tuple[str, str, str]] = {}
     for entry in entries:
         old = existing.get(entry.key)
         if old is None:
@@ -250,7 +252,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
         if set(changes) - {"position"} or old.status in ("inbox", "dismissed"):
             summary.updated += 1
             if "title" in changes or old.retired:
-                touched.add(old.id)
+                touched[old.id] = (entry.key, entry.title, _section(entry))
         else:
             summary.unchanged += 1
     if new_rows:
@@ -258,7 +260,8 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
         summary.added += len(new_rows)
         all_ids = _ids_of_outline(conn, outline_id)
         ids = {key: all_ids[key] for key in (str(row["key"]) for row in new_rows)}
-        touched.update(ids.values())
+        for row in new_rows:
+            touched[ids[row["key"]]] = (row["key"], row["title"], row["section"])
         if done_keys:
             dbmod.bulk_insert(conn, event_t, [dict(item_id=ids[k], status="digested", at=now,
                                                    note="ticked in the outline") for k in done_keys])
@@ -298,34 +301,34 @@ def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
         yield values[start:start + size]
 
 
-def _tag_items(conn: Connection, outline_id: int, src: SourceFile, touched: set[int] | None) -> None:
-    """Tag new or retitled items (every item when `touched` is None): by section topic, else by classifier."""
+def _tag_items(conn: Connection, outline_id: int, src: SourceFile,
+               touched: dict[int, tuple[str, str, str]] | None) -> None:
+    """Tag new or retitled items (every live item when `touched` is None): by section topic, else classifier."""
     if touched is not None and not touched:
         return
-    by_title = {_norm(t.title): t.slug for t in src.topics}
-    classifier = Classifier(src.topics)
-    texts = {e.key: e.text for e in src.outline.entries} if src.outline else {}
-    columns = (item_t.c.id, item_t.c.key, item_t.c.title, item_t.c.section)
     live = item_t.c.retired.is_(False)
     of_outline = item_t.c.outline_id == outline_id
-    if touched is None or len(touched) > SMALL_CHANGE:
-        # Many items to tag: clear the outline's automatic tags in one statement.
-        rows = [r for r in conn.execute(select(*columns).where(of_outline, live))
-                if touched is None or r.id in touched]
+    if touched is None:
+        query = select(item_t.c.id, item_t.c.key, item_t.c.title, item_t.c.section).where(of_outline, live)
+        touched = {r.id: (r.key, r.title, r.section) for r in conn.execute(query)}
+    live_count = conn.execute(select(func.count()).where(of_outline, live)).scalar_one()
+    if len(touched) >= live_count:
+        # Every item of the outline is retagged: clear its automatic tags in one statement.
         conn.execute(delete(tag_t).where(tag_t.c.item_id.in_(select(item_t.c.id).where(of_outline)),
                                          tag_t.c.origin.in_(AUTO_ORIGINS)))
     else:
-        rows = []
         for chunk in _chunks(sorted(touched), 500):
-            rows += conn.execute(select(*columns).where(item_t.c.id.in_(chunk), live)).all()
             conn.execute(delete(tag_t).where(tag_t.c.item_id.in_(chunk), tag_t.c.origin.in_(AUTO_ORIGINS)))
     # Tags left on these items (manual, untag, from queries or parents) must not be duplicated.
-    protected = _remaining_tags(conn, outline_id, None if len(rows) > SMALL_CHANGE else [r.id for r in rows])
+    protected = _remaining_tags(conn, outline_id, None if len(touched) > SMALL_CHANGE else sorted(touched))
+    by_title = {_norm(t.title): t.slug for t in src.topics}
+    classifier = Classifier(src.topics)
+    texts = {e.key: e.text for e in src.outline.entries} if src.outline else {}
     new_tags = []
-    for r in rows:
-        for slug, origin, score in _tags_for(r.title, texts.get(r.key, ""), r.section, by_title, classifier):
-            if (r.id, slug) not in protected:
-                new_tags.append(dict(item_id=r.id, slug=slug, origin=origin, score=score))
+    for item_id, (key, title, section) in touched.items():
+        for slug, origin, score in _tags_for(title, texts.get(key, ""), section, by_title, classifier):
+            if (item_id, slug) not in protected:
+                new_tags.append(dict(item_id=item_id, slug=slug, origin=origin, score=score))
     dbmod.bulk_insert(conn, tag_t, new_tags)
 
 
