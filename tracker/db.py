@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -138,12 +139,18 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
             formatted[value] = value.strftime("%Y-%m-%d %H:%M:%S.%f")
         return formatted[value]
 
-    values = [[row[n] for n in names] for row in rows]
-    for record in values:
-        for i in times:
-            record[i] = text(record[i])
+    getter = itemgetter(*names)
+    values = [getter(row) for row in rows] if len(names) > 1 else [(row[names[0]],) for row in rows]
+    if times:
+        converted = []
+        for record in values:
+            fields = list(record)
+            for i in times:
+                fields[i] = text(fields[i])
+            converted.append(tuple(fields))
+        values = converted
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    conn.exec_driver_sql(sql, [tuple(record) for record in values])
+    conn.exec_driver_sql(sql, values)
 
 
 def resolve_item(conn: Connection, ref: str) -> int:

@@ -323,10 +323,13 @@ def _tag_items(conn: Connection, outline_id: int, src: SourceFile,
     protected = _remaining_tags(conn, outline_id, None if len(touched) > SMALL_CHANGE else sorted(touched))
     by_title = {_norm(t.title): t.slug for t in src.topics}
     classifier = Classifier(src.topics)
-    texts = {e.key: e.text for e in src.outline.entries} if src.outline else {}
+    texts = _EntryTexts(src.outline)
+    section_topic: dict[str, str | None] = {}
     new_tags = []
     for item_id, (key, title, section) in touched.items():
-        for slug, origin, score in _tags_for(title, texts.get(key, ""), section, by_title, classifier):
+        if section not in section_topic:
+            section_topic[section] = _section_topic(section, by_title)
+        for slug, origin, score in _tags_for(title, key, texts, section_topic[section], classifier):
             if (item_id, slug) not in protected:
                 new_tags.append(dict(item_id=item_id, slug=slug, origin=origin, score=score))
     dbmod.bulk_insert(conn, tag_t, new_tags)
@@ -348,14 +351,35 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def _tags_for(title: str, text: str, section: str, by_title: dict[str, str],
-              classifier: Classifier) -> list[tuple[str, str, float]]:
+class _EntryTexts:
+    """Entry texts by key, indexed only if some title needs its text to be classified."""
+
+    def __init__(self, outline: ParsedOutline | None) -> None:
+        self.outline = outline
+        self.by_key: dict[str, str] | None = None
+
+    def get(self, key: str) -> str:
+        if self.by_key is None:
+            self.by_key = {e.key: e.text for e in self.outline.entries} if self.outline else {}
+        return self.by_key.get(key, "")
+
+
+def _section_topic(section: str, by_title: dict[str, str]) -> str | None:
+    """The topic of the nearest heading above an item that is a topic, if any."""
     for heading in reversed(section.split(" / ") if section else []):
         slug = by_title.get(_norm(heading))
         if slug:
-            return [(slug, "section", 1.0)]
+            return slug
+    return None
+
+
+def _tags_for(title: str, key: str, texts: _EntryTexts, section_slug: str | None,
+              classifier: Classifier) -> list[tuple[str, str, float]]:
+    if section_slug:
+        return [(section_slug, "section", 1.0)]
     # The title says what an entry is about; the surrounding text is only a fallback.
-    ranked = classifier.classify(title, limit=MAX_AUTO_TOPICS) or classifier.classify(text, limit=MAX_AUTO_TOPICS)
+    ranked = classifier.classify(title, limit=MAX_AUTO_TOPICS) or classifier.classify(
+        texts.get(key), limit=MAX_AUTO_TOPICS)
     if not ranked:
         return []
     best = ranked[0][1]
