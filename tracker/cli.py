@@ -282,7 +282,7 @@ def classify_cmd(
 
 @app.command("export")
 def export_cmd(
-    fmt: str = typer.Option("json", "--format", help="json, csv, markdown or bibtex."),
+    fmt: str = typer.Option("json", "--format", help="json, csv or markdown."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout."),
 ) -> None:
     """Export the reading list (Markdown imports back with its [x] statuses)."""

@@ -112,10 +112,6 @@ def exporter(fmt: str) -> Callable[[Connection], str]:
     formats: dict[str, Callable[[Connection], str]] = {
         "json": export_json, "csv": export_csv, "markdown": export_markdown, "md": export_markdown,
     }
-    if fmt == "bibtex":
-        from tracker.papers.bibtex import export_bibtex
-
-        return export_bibtex
     if fmt not in formats:
-        raise UsageError(f"unknown export format {fmt!r}: use json, csv, markdown or bibtex")
+        raise UsageError(f"unknown export format {fmt!r}: use json, csv or markdown")
     return formats[fmt]
