@@ -23,9 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-papers_app = typer.Typer(help="New arXiv papers for the outline's topics: fetch, inbox, accept, dismiss.")
 report_app = typer.Typer(help="Study reports.")
-app.add_typer(papers_app, name="papers")
 app.add_typer(report_app, name="report")
 
 T = TypeVar("T")
@@ -329,10 +327,6 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
     else:
         for key, value in info.items():
             print(f"{key:11} {value}")
-
-# --- crawl -----------------------------------------------------------------------------
-
-# --- papers ----------------------------------------------------------------------------
 
 # --- reports, next, sync -----------------------------------------------------------------
 
