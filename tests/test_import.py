@@ -196,3 +196,19 @@ def test_a_large_edit_keeps_the_tags_of_untouched_items(cli: Cli, tmp_path: Path
     assert cli.json("import", str(outline))["items"]["updated"] == 2100
     slug = cli.json("topics")[0]["slug"]
     assert len(cli.json("list", "--topic", slug)) == 2600
+
+
+def test_an_outline_adopts_a_shared_entry_another_outline_retired(cli: Cli, tmp_path: Path) -> None:
+    first = write(tmp_path / "a.md", "# A\n\n- [Shared](https://example.org/shared)\n- [Only A](https://example.org/a)\n")
+    second = write(tmp_path / "b.md", "# B\n\n- [Shared](https://example.org/shared)\n")
+    cli.json("import", str(first), str(second))
+    cli("mark", "https://example.org/shared", "reading")
+    write(first, "# A\n\n- [Only A](https://example.org/a)\n")
+    cli.json("import", str(first))
+    assert cli.json("show", "https://example.org/shared")["retired"] is True
+    # The next time the other outline changes, it takes the entry over, status and history intact.
+    write(second, "# B\n\n- [Shared](https://example.org/shared)\n- [New in B](https://example.org/b)\n")
+    cli.json("import", str(second))
+    shared = cli.json("show", "https://example.org/shared")
+    assert shared["retired"] is False and shared["status"] == "reading"
+    assert shared["section"] == "B"

@@ -240,8 +240,8 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
             if entry.done:
                 done_keys.append(entry.key)
             continue
-        if old.outline_id not in (None, outline_id) and old.source == "outline":
-            summary.unchanged += 1  # curated by an earlier outline: that one owns it
+        if old.outline_id not in (None, outline_id) and old.source == "outline" and not old.retired:
+            summary.unchanged += 1  # curated by another outline that still lists it: that one owns it
             continue
         changes = _changes(old, entry, outline_id)
         if changes:
