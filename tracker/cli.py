@@ -25,6 +25,9 @@ app = typer.Typer(
 )
 report_app = typer.Typer(help="Study reports.")
 app.add_typer(report_app, name="report")
+papers_app = typer.Typer(help="New arXiv papers for the outline's topics: fetch, rank, accept or dismiss.",
+                         no_args_is_help=True)
+app.add_typer(papers_app, name="papers")
 
 T = TypeVar("T")
 
@@ -280,7 +283,7 @@ def classify_cmd(
 
 @app.command("export")
 def export_cmd(
-    fmt: str = typer.Option("json", "--format", help="json, csv or markdown."),
+    fmt: str = typer.Option("json", "--format", help="json, csv, markdown or bibtex."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout."),
 ) -> None:
     """Export the reading list (Markdown imports back with its [x] statuses)."""
@@ -327,6 +330,118 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
     else:
         for key, value in info.items():
             print(f"{key:11} {value}")
+
+# --- papers ------------------------------------------------------------------------------
+
+
+def _say(message: str) -> None:
+    """Progress lines for a person watching: on stderr, so stdout stays clean for pipes."""
+    sys.stderr.write(message + "\n")
+
+
+def fetch_papers_step(database: Any, topic: str | None = None, days: int | None = None,
+                      max_results: int | None = None, progress: Callable[[str], None] | None = None) -> Any:
+    """Run a paper fetch over the stored topics (shared by `papers fetch` and `sync`)."""
+    from tracker import vocab
+    from tracker.papers.fetch import fetch_papers
+
+    defs = _read(database, vocab.topic_defs)
+    return fetch_papers(database, defs, topic=topic, days=days, max_results=max_results, progress=progress)
+
+
+@papers_app.command("fetch")
+def papers_fetch_cmd(
+    topic: str | None = typer.Option(None, "--topic", help="Only this topic's query and feed matches."),
+    days: int | None = typer.Option(None, "--days", help="Look back N days instead of since the last fetch."),
+    max_results: int | None = typer.Option(None, "--max", help="At most N papers per query."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Fetch new arXiv papers for every topic into the inbox, and resolve the outlines' arXiv links."""
+    say = None if as_json or not sys.stderr.isatty() else _say
+    summary = run(lambda database: fetch_papers_step(database, topic, days, max_results, say))
+    if as_json:
+        emit_json(summary.as_json())
+        return
+    print(f"{summary.queries} queries, {summary.fetched} fetched: {summary.new} new, {summary.updated} updated, "
+          f"{summary.resolved} outline links resolved")
+    for slug, n in summary.topics.items():
+        print(f"  {slug}: {n}")
+    for error in summary.errors:
+        print(f"  failed: {error}")
+
+
+@papers_app.command("inbox")
+def papers_inbox_cmd(
+    topic: str | None = typer.Option(None, "--topic", help="Only this topic."),
+    limit: int | None = typer.Option(None, "--limit", help="At most N papers."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Papers waiting in the inbox, best fit with what you study first, each with its reason."""
+    from tracker import items
+    from tracker.papers.inbox import ranked_inbox
+
+    def action(conn: Any) -> Any:
+        if limit is not None and limit < 1:
+            raise UsageError("--limit must be 1 or more")
+        if topic is not None:
+            items.check_topic(conn, topic)
+        return ranked_inbox(conn, topic=topic, limit=limit)
+
+    rows = run(lambda database: _read(database, action))
+    if as_json:
+        emit_json([r.as_json() for r in rows])
+        return
+    if not rows:
+        print("the inbox is empty")
+    for r in rows:
+        print(f"#{r.id:<6} {r.score:.3f}  {r.arxiv_id}  {r.title}\n        {r.reason}")
+
+
+def _move_papers(refs: list[str], to: str, as_json: bool) -> None:
+    from tracker import db
+    from tracker.papers.store import move
+
+    result = run(lambda database: _write(database, move, refs, to, db.utcnow()))
+    if as_json:
+        emit_json({"changed": result.changed, "unchanged": result.unchanged})
+    else:
+        print(f"{result.changed} changed, {result.unchanged} unchanged")
+
+
+@papers_app.command("accept")
+def papers_accept_cmd(items_: list[str] = typer.Argument(..., metavar="ITEM..."), as_json: bool = JsonOpt) -> None:
+    """Move papers from the inbox onto the reading list (as unread)."""
+    _move_papers(items_, "unread", as_json)
+
+
+@papers_app.command("dismiss")
+def papers_dismiss_cmd(items_: list[str] = typer.Argument(..., metavar="ITEM..."), as_json: bool = JsonOpt) -> None:
+    """Dismiss papers: they leave the inbox and never come back."""
+    _move_papers(items_, "dismissed", as_json)
+
+
+@papers_app.command("show")
+def papers_show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id."), as_json: bool = JsonOpt) -> None:
+    """A paper's metadata and abstract."""
+    from tracker import items
+
+    detail = run(lambda database: _read(database, items.show_item, item))
+    if as_json:
+        emit_json(detail.as_json())
+        return
+    view, paper = detail.item, detail.paper
+    print(f"{view.title}\n#{view.id} · {view.status} · {', '.join(view.topics) or 'no topic'}")
+    if paper is None:
+        print("no arXiv metadata yet (run `tracker papers fetch`)")
+        return
+    print(", ".join(paper["authors"]))
+    print(f"arXiv:{paper['arxiv_id']}v{paper['version']} [{paper['primary_category']}]  "
+          f"published {paper['published']}, updated {paper['updated']}")
+    for name in ("journal_ref", "doi", "comment"):
+        if paper[name]:
+            print(f"{name}: {paper[name]}")
+    print(f"{paper['abs_url']}\n\n{paper['abstract']}")
+
 
 # --- reports, next, sync -----------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
 from tracker.errors import UsageError
-from tracker.models import STATUSES, Event, Outline
+from tracker.models import STATUSES, Event, Outline, Paper
 from tracker.timeutil import iso_local
 
 item_t = dbmod.item_t
@@ -107,11 +107,39 @@ def export_markdown(conn: Connection) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
+def export_bibtex(conn: Connection) -> str:
+    """BibTeX entries for the papers on the reading list, with arXiv's eprint fields."""
+    from tracker.bibtex import PaperRef, render
+
+    paper_t = Paper.__table__  # type: ignore[attr-defined]
+    query = (select(item_t.c.id, item_t.c.title, item_t.c.arxiv_id, item_t.c.url, paper_t.c.authors,
+                    paper_t.c.published, paper_t.c.primary_category, paper_t.c.doi, paper_t.c.journal_ref,
+                    paper_t.c.version)
+             .select_from(item_t.outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
+             .where(item_t.c.arxiv_id.is_not(None), item_t.c.status.in_(STATUSES), item_t.c.retired.is_(False))
+             .order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id))
+    refs = [PaperRef(arxiv_id=r.arxiv_id, title=r.title, authors=tuple(json.loads(r.authors or "[]")),
+                     year=r.published.year if r.published else _year_of(r.arxiv_id),
+                     primary_category=r.primary_category, doi=r.doi, journal_ref=r.journal_ref)
+            for r in conn.execute(query)]
+    return render(refs)
+
+
+def _year_of(arxiv_id: str) -> int | None:
+    """The year a new-style id (YYMM.NNNNN) or old-style id (archive/YYMMNNN) was issued."""
+    digits = arxiv_id.split("/")[-1]
+    if len(digits) >= 4 and digits[:2].isdigit():
+        yy = int(digits[:2])
+        return (1900 if yy >= 91 else 2000) + yy
+    return None
+
+
 def exporter(fmt: str) -> Callable[[Connection], str]:
     """The export function for a format name."""
     formats: dict[str, Callable[[Connection], str]] = {
         "json": export_json, "csv": export_csv, "markdown": export_markdown, "md": export_markdown,
+        "bibtex": export_bibtex, "bib": export_bibtex,
     }
     if fmt not in formats:
-        raise UsageError(f"unknown export format {fmt!r}: use json, csv or markdown")
+        raise UsageError(f"unknown export format {fmt!r}: use json, csv, markdown or bibtex")
     return formats[fmt]

@@ -34,9 +34,6 @@ event_t = Event.__table__  # type: ignore[attr-defined]
 
 # Tags that an import may rewrite; manual tags and untags are the learner's.
 AUTO_ORIGINS = ("section", "auto")
-# A second topic is kept only when it scores nearly as well as the best one.
-SECOND_TOPIC_RATIO = 0.8
-MAX_AUTO_TOPICS = 2
 # Up to this many changed items are handled by id; more, by whole-outline statements.
 SMALL_CHANGE = 2000
 
@@ -378,9 +375,5 @@ def _tags_for(title: str, key: str, texts: _EntryTexts, section_slug: str | None
     if section_slug:
         return [(section_slug, "section", 1.0)]
     # The title says what an entry is about; the surrounding text is only a fallback.
-    ranked = classifier.classify(title, limit=MAX_AUTO_TOPICS) or classifier.classify(
-        texts.get(key), limit=MAX_AUTO_TOPICS)
-    if not ranked:
-        return []
-    best = ranked[0][1]
-    return [(slug, "auto", score) for slug, score in ranked if score >= best * SECOND_TOPIC_RATIO]
+    ranked = classifier.tags(title) or classifier.tags(texts.get(key))
+    return [(slug, "auto", score) for slug, score in ranked]

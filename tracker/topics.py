@@ -23,6 +23,10 @@ WEAK_FACTOR = 0.3
 # Below this raw score a guess is noise rather than a topic.
 MIN_SCORE = 0.3
 FIRST_BONUS = 1.2
+# Automatic tagging keeps at most two topics, the second only if it scores 80% of the first:
+# most entries are about one thing, and a stray alias must not put them under a second topic.
+MAX_AUTO_TOPICS = 2
+SECOND_TOPIC_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -194,3 +198,11 @@ class Classifier:
         ranked = sorted((s for s in raw if raw[s] >= MIN_SCORE), key=lambda s: (-raw[s], first[s]))
         out = [(slug, round(1.0 - math.exp(-raw[slug]), 4)) for slug in ranked]
         return out[:limit] if limit is not None else out
+
+    def tags(self, text: str) -> list[tuple[str, float]]:
+        """The topics to tag `text` with: the best, and a runner-up only when it is nearly as strong."""
+        ranked = self.classify(text, limit=MAX_AUTO_TOPICS)
+        if not ranked:
+            return []
+        best = ranked[0][1]
+        return [(slug, score) for slug, score in ranked if score >= best * SECOND_TOPIC_RATIO]

@@ -1,0 +1,216 @@
+"""Papers in the database: one item per arXiv paper, whoever found it, and the inbox moves.
+
+A paper's identity is its base id (`arxiv:2401.01234`, the same key an outline link to it gets),
+so versions, cross-listings, several topics' queries and the outline all land on one item.
+Fetched papers start in the `inbox`; only the learner moves them out, and a dismissed paper
+keeps its status, so fetching it again never brings it back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
+
+from tracker import db as dbmod
+from tracker.errors import UsageError
+from tracker.models import Event, Paper
+from tracker.papers.records import PaperRecord
+from tracker.topics import Classifier
+
+item_t, tag_t = dbmod.item_t, dbmod.tag_t
+paper_t = Paper.__table__  # type: ignore[attr-defined]
+event_t = Event.__table__  # type: ignore[attr-defined]
+
+# SQLite allows 999 bound parameters in old builds; stay under it for IN lists.
+CHUNK = 500
+
+
+@dataclass
+class StoreResult:
+    """What storing one batch of records did."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: dict[str, int] = field(default_factory=dict)  # arxiv id -> item id, for every record stored
+
+
+def item_key(arxiv_id: str) -> str:
+    """The item key of a paper: the same one an outline link to it gets."""
+    return f"arxiv:{arxiv_id}"
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def newest(records: Iterable[PaperRecord]) -> dict[str, PaperRecord]:
+    """One record per base id: the highest version, then the latest update."""
+    out: dict[str, PaperRecord] = {}
+    for rec in records:
+        old = out.get(rec.arxiv_id)
+        if old is None or _is_newer(rec, old.version, old.updated):
+            out[rec.arxiv_id] = rec
+    return out
+
+
+def _is_newer(rec: PaperRecord, version: int | None, updated: datetime | None) -> bool:
+    if version is None or rec.version != version:
+        return version is None or rec.version > version
+    return rec.updated is not None and updated is not None and rec.updated > updated
+
+
+def _paper_row(rec: PaperRecord, item_id: int, now: datetime) -> dict[str, Any]:
+    return dict(
+        item_id=item_id, arxiv_id=rec.arxiv_id, version=rec.version,
+        authors=json.dumps(list(rec.authors), ensure_ascii=False), abstract=rec.abstract,
+        categories=json.dumps(list(rec.categories)), primary_category=rec.primary_category,
+        published=rec.published, updated=rec.updated, doi=rec.doi, journal_ref=rec.journal_ref,
+        comment=rec.comment, abs_url=rec.abs_url, pdf_url=rec.pdf_url, fetched_at=now,
+    )
+
+
+def store_papers(conn: Connection, records: Iterable[PaperRecord], now: datetime, *,
+                 query_slug: str | None = None, classifier: Classifier | None = None) -> StoreResult:
+    """Add new papers to the inbox, update papers that have a new version, and tag fetched papers.
+
+    `query_slug` is the topic whose query found the records; `classifier` tags new papers by their
+    title and abstract. Items curated in an outline get their metadata but keep their own title and
+    tags: the outline says what they are about.
+    """
+    latest = newest(records)
+    result = StoreResult()
+    if not latest:
+        return result
+    keys = [item_key(a) for a in latest]
+    existing: dict[str, Any] = {}
+    for chunk in _chunks(keys):
+        query = (select(item_t.c.id, item_t.c.key, item_t.c.source, paper_t.c.version, paper_t.c.updated,
+                        paper_t.c.item_id.label("paper_of"))
+                 .select_from(item_t.outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
+                 .where(item_t.c.key.in_(chunk)))
+        existing.update((row.key, row) for row in conn.execute(query))
+
+    fresh = [rec for rec in latest.values() if item_key(rec.arxiv_id) not in existing]
+    _insert_new(conn, fresh, now, result)
+    changed: list[tuple[PaperRecord, Any]] = []
+    added_meta: list[dict[str, Any]] = []
+    for rec in latest.values():
+        row = existing.get(item_key(rec.arxiv_id))
+        if row is None:
+            continue
+        result.ids[rec.arxiv_id] = row.id
+        if row.paper_of is None:
+            added_meta.append(_paper_row(rec, row.id, now))  # an outline link, resolved for the first time
+            result.updated += 1
+        elif _is_newer(rec, row.version, row.updated):
+            changed.append((rec, row))
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    dbmod.bulk_insert(conn, paper_t, added_meta)
+    _update_versions(conn, changed, now)
+
+    fetched_ids = {result.ids[rec.arxiv_id] for rec in fresh}
+    fetched_ids.update(row.id for row in existing.values() if row.source == "arxiv")
+    _tag(conn, latest, result.ids, fetched_ids, {result.ids[r.arxiv_id] for r in fresh}, query_slug, classifier)
+    return result
+
+
+def _insert_new(conn: Connection, fresh: list[PaperRecord], now: datetime, result: StoreResult) -> None:
+    if not fresh:
+        return
+    dbmod.bulk_insert(conn, item_t, [dict(
+        key=item_key(rec.arxiv_id), url=rec.abs_url, arxiv_id=rec.arxiv_id, title=rec.title, kind="paper",
+        status="inbox", source="arxiv", section="", position=0, retired=False, notes="", added_at=now,
+    ) for rec in fresh])
+    by_key = {item_key(rec.arxiv_id): rec for rec in fresh}
+    for chunk in _chunks(list(by_key)):
+        for item_id, key in conn.execute(select(item_t.c.id, item_t.c.key).where(item_t.c.key.in_(chunk))):
+            result.ids[by_key[key].arxiv_id] = item_id
+    dbmod.bulk_insert(conn, paper_t, [_paper_row(rec, result.ids[rec.arxiv_id], now) for rec in fresh])
+    result.new += len(fresh)
+
+
+def _update_versions(conn: Connection, changed: list[tuple[PaperRecord, Any]], now: datetime) -> None:
+    """A new version replaces the metadata; a fetched paper's title follows it, a curated one's does not."""
+    if not changed:
+        return
+    names = [c for c in _paper_row(changed[0][0], 0, now) if c not in ("item_id", "arxiv_id")]
+    statement = (update(paper_t).where(paper_t.c.item_id == bindparam("b_item_id"))
+                 .values({name: bindparam("b_" + name) for name in names}))
+    rows = []
+    for rec, row in changed:
+        values = _paper_row(rec, row.id, now)
+        rows.append({"b_item_id": row.id, **{"b_" + name: values[name] for name in names}})
+    conn.execute(statement, rows)
+    titles = [{"b_id": row.id, "b_title": rec.title} for rec, row in changed if row.source == "arxiv"]
+    if titles:
+        conn.execute(update(item_t).where(item_t.c.id == bindparam("b_id")).values(title=bindparam("b_title")),
+                     titles)
+
+
+def _tag(conn: Connection, latest: dict[str, PaperRecord], ids: dict[str, int], fetched: set[int],
+         new: set[int], query_slug: str | None, classifier: Classifier | None) -> None:
+    """Tag fetched papers with the topic that found them, and new ones by the classifier too."""
+    targets = sorted(fetched)
+    if not targets or (query_slug is None and (classifier is None or not new)):
+        return
+    present: set[tuple[int, str]] = set()
+    for chunk in _chunks(targets):
+        present.update(conn.execute(select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.item_id.in_(chunk))))
+    rows: list[dict[str, Any]] = []
+
+    def add(item_id: int, slug: str, origin: str, score: float) -> None:
+        if (item_id, slug) not in present:
+            present.add((item_id, slug))
+            rows.append(dict(item_id=item_id, slug=slug, origin=origin, score=score))
+
+    for arxiv_id, rec in latest.items():
+        item_id = ids[arxiv_id]
+        if item_id not in fetched:
+            continue
+        if query_slug is not None:
+            add(item_id, query_slug, "query", 1.0)
+        if classifier is not None and item_id in new:
+            for slug, score in classifier.tags(f"{rec.title}. {rec.abstract}"):
+                add(item_id, slug, "auto", score)
+    dbmod.bulk_insert(conn, tag_t, rows)
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    """What `papers accept` or `papers dismiss` did."""
+
+    changed: int
+    unchanged: int
+
+
+def move(conn: Connection, refs: Sequence[str], to: str, at: datetime) -> MoveResult:
+    """Accept papers into the reading list (`unread`) or dismiss them for good; each move is an event."""
+    from tracker.items import refresh_item_status
+
+    if to not in ("unread", "dismissed"):
+        raise UsageError(f"papers can be moved to unread or dismissed, not {to!r}")
+    ids = list(dict.fromkeys(dbmod.resolve_item(conn, ref) for ref in refs))
+    rows = {r.id: r for r in conn.execute(select(item_t.c.id, item_t.c.status, item_t.c.source, item_t.c.title)
+                                          .where(item_t.c.id.in_(ids)))}
+    changed = 0
+    for item_id in ids:
+        row = rows[item_id]
+        if row.source != "arxiv":
+            raise UsageError(f"#{item_id} is curated in an outline, not a fetched paper; use `tracker mark`")
+        wanted = {"unread": ("inbox", "dismissed"), "dismissed": ("inbox", "unread")}[to]
+        if row.status not in wanted:
+            continue  # already moved, or the learner has started it: leave it
+        conn.execute(event_t.insert().values(item_id=item_id, status=to, at=at, note=None))
+        refresh_item_status(conn, item_id)
+        changed += 1
+    return MoveResult(changed=changed, unchanged=len(ids) - changed)
