@@ -27,7 +27,7 @@ def test_the_paper_like_a_digested_one_ranks_first_and_says_why() -> None:
              _cand(2, "Message passing for node classification with graph attention", {"gnn": 0.9}),
              _cand(3, "Bandits for recommendation", {})]
     ranked = rank(cands, profile, NOW, frozenset({"gnn"}))
-    assert [r.id for r in ranked][0] == 2
+    assert ranked[0].id == 2
     assert "Graph attention networks explained" in ranked[0].reason and "topic gnn" in ranked[0].reason
     assert ranked[0].similar_to == 100
     assert ranked[-1].id == 3

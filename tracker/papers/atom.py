@@ -1,0 +1,111 @@
+"""Parsing arXiv's Atom responses (API) into paper records, with lxml.
+
+feedparser, which the `arxiv` package uses, takes about ten times as long on a 2,000-entry
+page (bench/bench_papers.py prints both); a fetch of thousands of papers is bound by this.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tracker.papers.records import PaperRecord
+
+NS = {"a": "http://www.w3.org/2005/Atom", "os": "http://a9.com/-/spec/opensearch/1.1/",
+      "arxiv": "http://arxiv.org/schemas/atom"}
+A = "{http://www.w3.org/2005/Atom}"
+X = "{http://arxiv.org/schemas/atom}"
+OS = "{http://a9.com/-/spec/opensearch/1.1/}"
+_ID = re.compile(r"arxiv\.org/abs/(?P<id>[a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$", re.I)
+
+
+class AtomError(Exception):
+    """The response is not an arXiv Atom document, or arXiv reported an error in it."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of API results."""
+
+    records: list[PaperRecord]
+    total: int | None
+    start: int | None
+    entries: int  # entries on the page, including any that could not be read
+
+
+def _text(el: object) -> str:
+    return " ".join((getattr(el, "text", None) or "").split())
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An Atom/ISO time as naive UTC."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def split_id(entry_id: str) -> tuple[str, int] | None:
+    """(base id, version) of an entry id such as http://arxiv.org/abs/2401.01234v2."""
+    match = _ID.search(entry_id.strip())
+    if not match:
+        return None
+    return match.group("id"), int(match.group("v") or 1)
+
+
+def parse_page(content: bytes) -> Page:
+    """Records of an API response page; AtomError for a non-Atom body or arXiv's error entry."""
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True,
+                                                                huge_tree=True))
+    except etree.XMLSyntaxError as exc:
+        raise AtomError(f"malformed Atom: {exc}") from None
+    if root.tag != A + "feed":
+        raise AtomError(f"not an Atom feed (root element {etree.QName(root).localname})")
+    records, entries = [], 0
+    for entry in root.iterfind(A + "entry"):
+        entries += 1
+        entry_id = _text(entry.find(A + "id"))
+        if "/api/errors" in entry_id:
+            raise AtomError("arXiv error: " + (_text(entry.find(A + "summary")) or entry_id))
+        record = _record(entry, entry_id)
+        if record is not None:
+            records.append(record)
+    return Page(records=records, total=_int(root.find(OS + "totalResults")),
+                start=_int(root.find(OS + "startIndex")), entries=entries)
+
+
+def _int(el: object) -> int | None:
+    text = _text(el)
+    return int(text) if text.isdigit() else None
+
+
+def _record(entry: object, entry_id: str) -> PaperRecord | None:
+    ids = split_id(entry_id)
+    if ids is None:
+        return None
+    base, version = ids
+    find = entry.find  # type: ignore[attr-defined]
+    pdf = None
+    for link in entry.iterfind(A + "link"):  # type: ignore[attr-defined]
+        if link.get("title") == "pdf" or link.get("type") == "application/pdf":
+            pdf = link.get("href")
+    primary = find(X + "primary_category")
+    categories = tuple(c.get("term") for c in entry.iterfind(A + "category") if c.get("term"))  # type: ignore[attr-defined]
+    return PaperRecord(
+        arxiv_id=base, version=version, title=_text(find(A + "title")),
+        authors=tuple(_text(a.find(A + "name")) for a in entry.iterfind(A + "author")),  # type: ignore[attr-defined]
+        abstract=_text(find(A + "summary")), categories=categories,
+        primary_category=primary.get("term") if primary is not None else (categories[0] if categories else None),
+        published=parse_time(_text(find(A + "published"))), updated=parse_time(_text(find(A + "updated"))),
+        doi=_text(find(X + "doi")) or None, journal_ref=_text(find(X + "journal_ref")) or None,
+        comment=_text(find(X + "comment")) or None, abs_url=f"https://arxiv.org/abs/{base}", pdf_url=pdf,
+    )
