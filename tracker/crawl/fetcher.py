@@ -332,7 +332,7 @@ class Fetcher:
             if host.robots is None:
                 host.robots = await self._load_robots(url)
                 if host.robots is not False:
-                    delay = host.robots.crawl_delay(_ua_token(self.settings.user_agent))
+                    delay = host.robots.crawl_delay_seconds
                     if delay:
                         host.delay = max(host.delay, min(float(delay), MAX_CRAWL_DELAY))
         if host.robots is not False and not host.robots.can_fetch(_ua_token(self.settings.user_agent), url):
@@ -357,9 +357,36 @@ class Fetcher:
             return False
         if response.http_status != 200:
             return False
+        lines = charsets.decode(response.body, "utf-8").splitlines()
         parser = RobotFileParser()
-        parser.parse(charsets.decode(response.body, "utf-8").splitlines())
+        parser.parse(lines)
+        parser.crawl_delay_seconds = crawl_delay(lines, _ua_token(self.settings.user_agent))  # type: ignore[attr-defined]
         return parser
+
+
+def crawl_delay(lines: list[str], agent: str) -> float | None:
+    """`Crawl-delay` for `agent` (else for `*`), fractions allowed; urllib's parser takes whole seconds only."""
+    found: dict[str, float] = {}
+    group: list[str] = []
+    in_rules = False
+    for line in lines:
+        name, _, value = line.split("#", 1)[0].partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if name == "user-agent":
+            if in_rules:
+                group, in_rules = [], False
+            group.append(value.lower())
+        elif name:
+            in_rules = True
+            if name == "crawl-delay":
+                try:
+                    seconds = float(value)
+                except ValueError:
+                    continue
+                for who in group:
+                    found.setdefault(who, seconds)
+    agent = agent.lower()
+    return next((v for k, v in found.items() if k != "*" and k in agent), found.get("*"))
 
 
 def _ua_token(user_agent: str) -> str:

@@ -1,0 +1,245 @@
+"""The fetching engine against real loopback servers, hostile ones included."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import struct
+import time
+import tracemalloc
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from tests.conftest import LocalServer, reply
+from tests.crawl.rawserver import RawServer
+from tracker.crawl.fetcher import Request, Response, Settings, fetch_all
+
+FAST = Settings(concurrency=8, per_host=4, delay=0, timeout=3, robots=False)
+
+
+def fetch(urls: list[str] | list[Request], settings: Settings = FAST) -> list[Response]:
+    reqs = [u if isinstance(u, Request) else Request(key=i, url=u) for i, u in enumerate(urls)]
+
+    async def go() -> list[Response]:
+        return [r async for r in fetch_all(reqs, settings)]
+
+    return sorted(asyncio.run(go()), key=lambda r: r.key)
+
+
+def one(url: str | Request, settings: Settings = FAST) -> Response:
+    return fetch([url], settings)[0]  # type: ignore[list-item]
+
+
+def redirect(to: str, status: int = 302):  # type: ignore[no-untyped-def]
+    return reply(status, b"", {"Location": to})
+
+
+def test_ok_page_with_charset_and_conditional_refetch(server: LocalServer) -> None:
+    def page(req: BaseHTTPRequestHandler) -> None:
+        if req.headers.get("If-None-Match") == '"v1"':
+            return reply(304, b"", {"ETag": '"v1"'})(req)
+        return reply(200, "<title>你好</title>".encode(),
+                     {"Content-Type": "text/html; charset=UTF-8", "ETag": '"v1"'})(req)
+
+    server.routes["/a"] = page
+    first = one(server.url("/a"))
+    assert (first.state, first.http_status, first.charset, first.error) == ("ok", 200, "utf-8", None)
+    assert first.body.decode(first.charset) == "<title>你好</title>" and first.headers["etag"] == '"v1"'
+    again = one(Request(key=1, url=server.url("/a"), etag='"v1"'))
+    assert (again.state, again.http_status, again.body) == ("unchanged", 304, b"")
+
+
+def test_gbk_page_is_read_as_gb18030_from_its_meta(server: LocalServer) -> None:
+    html = '<html><head><meta charset="gb2312"><title>卷积神经网络入门</title></head></html>'.encode("gbk")
+    server.routes["/gbk"] = reply(200, html, {"Content-Type": "text/html"})
+    response = one(server.url("/gbk"))
+    assert response.charset == "gb18030" and "卷积神经网络入门" in response.body.decode(response.charset)
+
+
+@pytest.mark.parametrize(("status", "state"), [(404, "gone"), (410, "gone"), (401, "blocked"), (403, "blocked"),
+                                               (451, "blocked"), (500, "error"), (502, "error"), (418, "error")])
+def test_statuses_map_to_states(server: LocalServer, status: int, state: str) -> None:
+    server.routes["/s"] = reply(status, '{"error": {"code": 40362}}')
+    response = one(server.url("/s"))
+    assert (response.state, response.http_status) == (state, status)
+    assert response.error == f"HTTP {status}"
+    assert b"40362" in response.body  # kept for the site extractors to read
+
+
+def test_429_with_retry_after_is_waited_for_once(server: LocalServer) -> None:
+    answers = [reply(429, "slow down", {"Retry-After": "1"}), reply(200, "<title>ok</title>")]
+    server.routes["/busy"] = lambda req: answers.pop(0)(req)
+    start = time.monotonic()
+    response = one(server.url("/busy"))
+    assert response.state == "ok" and time.monotonic() - start >= 0.9
+    assert [p for _, p, _ in server.requests] == ["/busy", "/busy"]
+
+
+def test_429_with_a_long_retry_after_is_blocked_at_once(server: LocalServer) -> None:
+    server.routes["/busy"] = reply(429, "later", {"Retry-After": "3600"})
+    start = time.monotonic()
+    response = one(server.url("/busy"))
+    assert response.state == "blocked" and time.monotonic() - start < 1.5
+
+
+def test_gzip_bomb_is_stopped_without_expanding_in_memory(server: LocalServer) -> None:
+    bomb = gzip.compress(b"\0" * 200_000_000, compresslevel=9)  # 200 MB that travel as about 200 KB
+    server.routes["/bomb"] = reply(200, bomb, {"Content-Encoding": "gzip"})
+    tracemalloc.start()
+    try:
+        response = one(server.url("/bomb"), Settings(delay=0, timeout=10, robots=False, max_bytes=1_000_000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert response.state == "error" and response.error == "body over 1000000 bytes"
+    assert peak < 15_000_000
+
+
+def test_endless_body_is_cut_at_the_cap() -> None:
+    def endless(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"x" * 65536
+        while True:
+            conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
+    raw = RawServer(endless)
+    try:
+        response = one(raw.url + "/", Settings(delay=0, timeout=10, robots=False, max_bytes=2_000_000))
+    finally:
+        raw.stop()
+    assert response.state == "error" and "body over 2000000 bytes" in (response.error or "")
+
+
+def test_trickling_body_ends_at_the_total_deadline() -> None:
+    def trickle(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+        for _ in range(200):
+            conn.sendall(b"x")
+            time.sleep(0.5)
+
+    raw = RawServer(trickle)
+    start = time.monotonic()
+    try:
+        response = one(raw.url + "/", Settings(delay=0, timeout=2, robots=False))
+    finally:
+        raw.stop()
+    assert response.state == "error" and response.error == "timeout after 2 s"
+    assert time.monotonic() - start < 3
+
+
+def test_connection_reset_mid_body_is_an_error() -> None:
+    def reset(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n" + b"y" * 1000)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, not FIN
+
+    raw = RawServer(reset)
+    try:
+        response = one(raw.url + "/")
+    finally:
+        raw.stop()
+    assert response.state == "error" and response.error and "connection" in response.error
+
+
+def test_redirect_chain_of_five_is_followed_and_six_is_not(server: LocalServer) -> None:
+    for i in range(6):
+        server.routes[f"/r{i}"] = redirect(f"/r{i + 1}")
+    server.routes["/r6"] = reply(200, "<title>end</title>")
+    five = one(server.url("/r1"))
+    assert five.state == "ok" and five.final_url == server.url("/r6") and len(five.redirects) == 5
+    six = one(server.url("/r0"))
+    assert six.state == "error" and "too many redirects" in (six.error or "")
+
+
+def test_redirect_loop_is_an_error(server: LocalServer) -> None:
+    server.routes["/a"] = redirect("/b", 301)
+    server.routes["/b"] = redirect("/a", 301)
+    response = one(server.url("/a"))
+    assert response.state == "error" and response.error == "redirect loop"
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "http://10.255.255.1/admin",
+                                    "http://169.254.169.254/latest/meta-data/", "ftp://127.0.0.1/x"])
+def test_redirects_off_http_or_into_a_private_network_are_refused(server: LocalServer, target: str) -> None:
+    server.routes["/go"] = redirect(target)
+    start = time.monotonic()
+    response = one(server.url("/go"))
+    assert response.state == "error" and "redirect to" in (response.error or "")
+    assert time.monotonic() - start < 1  # refused before any connection attempt
+
+
+def test_unresolvable_host_is_gone() -> None:
+    response = one("http://no-such-host.invalid/page")
+    assert response.state == "gone" and response.error == "DNS lookup failed"
+
+
+def test_malformed_and_non_http_urls_are_errors() -> None:
+    bad = fetch(["mailto:someone@example.org", "http://", "not a url"])
+    assert [r.state for r in bad] == ["error"] * 3
+
+
+def test_robots_disallow_is_blocked_without_a_request(server: LocalServer) -> None:
+    server.routes["/robots.txt"] = reply(200, "User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"})
+    server.routes["/private/page"] = reply(200, "<title>secret</title>")
+    server.routes["/public"] = reply(200, "<title>hello</title>")
+    private, public = fetch([server.url("/private/page"), server.url("/public")],
+                            Settings(delay=0, per_host=2, robots=True))
+    assert (private.state, private.error) == ("blocked", "robots.txt disallows")
+    assert public.state == "ok"
+    paths = [p for _, p, _ in server.requests]
+    assert "/private/page" not in paths and paths.count("/robots.txt") == 1
+
+
+def test_crawl_delay_and_per_host_spacing(server: LocalServer) -> None:
+    starts: list[float] = []
+
+    def stamp(req: BaseHTTPRequestHandler) -> None:
+        starts.append(time.monotonic())
+        reply(200, "<title>x</title>")(req)
+
+    server.routes["/robots.txt"] = reply(200, "User-agent: tracker\nCrawl-delay: 0.4\n")
+    server.routes["/p"] = stamp
+    fetch([server.url("/p")] * 4, Settings(delay=0.1, per_host=4, robots=True))
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) == 4 and min(gaps) >= 0.35
+
+
+def test_concurrency_cap_holds_across_hosts() -> None:
+    live, peak = [0], [0]
+
+    def slow(conn: socket.socket) -> None:
+        live[0] += 1
+        peak[0] = max(peak[0], live[0])
+        time.sleep(0.2)
+        live[0] -= 1
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    servers = [RawServer(slow) for _ in range(4)]
+    try:
+        responses = fetch([s.url + f"/{i}" for s in servers for i in range(5)],
+                          Settings(concurrency=3, per_host=5, delay=0, robots=False))
+    finally:
+        for s in servers:
+            s.stop()
+    assert all(r.state == "ok" for r in responses) and len(responses) == 20
+    assert peak[0] <= 3
+
+
+def test_thousands_of_requests_stream_through_a_bounded_window(server: LocalServer) -> None:
+    server.routes["*"] = reply(200, "<title>x</title>")
+    made = [0]
+
+    def requests():  # type: ignore[no-untyped-def]
+        for i in range(2000):
+            made[0] += 1
+            yield Request(key=i, url=server.url(f"/p{i}"))
+
+    async def go() -> int:
+        seen = 0
+        async for _ in fetch_all(requests(), Settings(concurrency=10, per_host=10, delay=0, robots=False)):
+            seen += 1
+            assert made[0] - seen <= 10 * 4 + 1  # never more than the window ahead of what is done
+        return seen
+
+    assert asyncio.run(go()) == 2000
