@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import socket
 import struct
 import time
@@ -201,7 +202,7 @@ def test_crawl_delay_and_per_host_spacing(server: LocalServer) -> None:
     server.routes["/robots.txt"] = reply(200, "User-agent: tracker\nCrawl-delay: 0.4\n")
     server.routes["/p"] = stamp
     fetch([server.url("/p")] * 4, Settings(delay=0.1, per_host=4, robots=True))
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(starts) == 4 and min(gaps) >= 0.35
 
 
@@ -231,7 +232,7 @@ def test_thousands_of_requests_stream_through_a_bounded_window(server: LocalServ
     made = [0]
 
     def requests():  # type: ignore[no-untyped-def]
-        for i in range(2000):
+        for i in range(500):
             made[0] += 1
             yield Request(key=i, url=server.url(f"/p{i}"))
 
@@ -242,4 +243,4 @@ def test_thousands_of_requests_stream_through_a_bounded_window(server: LocalServ
             assert made[0] - seen <= 10 * 4 + 1  # never more than the window ahead of what is done
         return seen
 
-    assert asyncio.run(go()) == 2000
+    assert asyncio.run(go()) == 500

@@ -1,0 +1,212 @@
+"""Site extractors on pages written in each site's shape (our own text, their structure)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tracker.config import Endpoints
+from tracker.crawl.sites import Page, api_call, cnblogs, csdn, generic, github, site_for, zhihu
+
+
+def page(url: str, html: str | bytes, status: int = 200, charset: str | None = None, final_url: str | None = None,
+         headers: dict[str, str] | None = None) -> Page:
+    body = html.encode("utf-8") if isinstance(html, str) else html
+    return Page(url=url, final_url=final_url or url, status=status, headers=headers or {}, body=body,
+                charset=charset)
+
+
+ARTICLE = """<!doctype html><html lang="en"><head><title>Understanding pooling | Deep Notes</title>
+<meta name="description" content="Why max pooling works.">
+<meta property="og:title" content="Understanding pooling layers">
+<meta property="og:site_name" content="Deep Notes"><meta property="og:type" content="article">
+<meta property="article:published_time" content="2024-03-01T10:00:00Z">
+<meta name="twitter:card" content="summary">
+<meta name="author" content="Grace Hopper">
+<link rel="canonical" href="/posts/pooling">
+<script type="application/ld+json">{"@type": "BlogPosting", "headline": "LD headline",
+ "dateModified": "2024-03-05", "author": {"name": "Grace Hopper"}}</script>
+<script type="application/ld+json">{ broken json </script>
+</head><body><nav>Home About</nav><article><h1>Understanding pooling</h1>
+<p>""" + "Pooling reduces spatial size. " * 300 + """</p><script>var tracking = "not text";</script></article>
+</body></html>"""
+
+
+def test_generic_reads_head_metadata_and_text_length() -> None:
+    out = generic.extract(page("https://notes.example.org/p?id=1", ARTICLE))
+    assert out.title == "Understanding pooling layers"
+    m = out.meta
+    assert m["description"] == "Why max pooling works." and m["site_name"] == "Deep Notes"
+    assert m["canonical_url"] == "https://notes.example.org/posts/pooling" and m["language"] == "en"
+    assert m["authors"] == ["Grace Hopper"] and m["published"] == "2024-03-01T10:00:00Z"
+    assert m["modified"] == "2024-03-05" and m["type"] == "article"
+    assert m["word_count"] > 1200 and m["reading_minutes"] == round(m["word_count"] / 230)
+    assert "not text" not in out.text and out.text.startswith("Home About Understanding pooling")
+
+
+def test_generic_prefers_citation_title_and_keeps_citation_fields() -> None:
+    html = """<html><head><title>ignored</title><meta name="citation_title" content="Deep Residual Learning">
+    <meta name="citation_author" content="He, Kaiming"><meta name="citation_author" content="Zhang, Xiangyu">
+    <meta name="citation_doi" content="10.1109/CVPR.2016.90"><meta name="citation_pdf_url" content="/x.pdf">
+    <meta name="citation_publication_date" content="2016/06/27"></head><body></body></html>"""
+    out = generic.extract(page("https://papers.example.org/resnet", html))
+    assert out.title == "Deep Residual Learning"
+    assert out.meta["authors"] == ["He, Kaiming", "Zhang, Xiangyu"] and out.meta["doi"] == "10.1109/CVPR.2016.90"
+    assert out.meta["published"] == "2016/06/27"
+
+
+def test_chinese_pages_in_gbk_and_wrong_charsets_do_not_break() -> None:
+    html = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"><title>循环神经网络详解' \
+           '</title></head><body><p>长短期记忆网络</p></body></html>'
+    gbk = html.encode("gbk")
+    assert generic.extract(page("http://old.example.cn/a", gbk)).title == "循环神经网络详解"
+    assert generic.extract(page("http://old.example.cn/a", gbk, charset="gb18030")).title == "循环神经网络详解"
+    wrong = generic.extract(page("http://old.example.cn/a", gbk, charset="utf-8"))  # the header lied
+    assert wrong.title is not None and "\ufffd" in wrong.title
+
+
+def test_deeply_nested_and_empty_pages_degrade_quietly() -> None:
+    nested = "<html><head><title>deep</title></head><body>" + "<div>" * 100_000 + "x" + "</div>" * 100_000
+    out = generic.extract(page("https://e.org/deep", nested))
+    assert out.title == "deep"
+    assert generic.extract(page("https://e.org/empty", b"")).title is None
+
+
+ZHIHU_Q = """<html><head><title>如何理解卷积神经网络中的池化？ - 知乎</title>
+<meta itemprop="keywords" content="深度学习,卷积神经网络"></head><body>
+<h1 class="QuestionHeader-title">如何理解卷积神经网络中的池化？</h1>
+<meta itemprop="answerCount" content="87"><meta itemprop="zhihu:followerCount" content="1532">
+<script id="js-initialData" type="text/json">{"initialState": {"entities": {"questions": {"29366574": {
+"title": "如何理解卷积神经网络中的池化？", "answerCount": 88, "followerCount": 1533, "visitCount": 400000,
+"topics": [{"name": "深度学习"}, {"name": "卷积神经网络"}], "detail": "池化层有什么用"}}}}}</script></body></html>"""
+
+
+def test_zhihu_question_title_counts_and_topics() -> None:
+    url = "https://www.zhihu.com/question/29366574"
+    assert site_for(url) is zhihu
+    out = zhihu.extract(page(url, ZHIHU_Q))
+    assert out.blocked is None and out.title == "如何理解卷积神经网络中的池化？"
+    assert (out.meta["answer_count"], out.meta["follower_count"], out.meta["visit_count"]) == (88, 1533, 400000)
+    assert out.meta["topics"] == ["深度学习", "卷积神经网络"]
+    fallback = zhihu.extract(page(url, ZHIHU_Q.split("<script id")[0] + "</body></html>"))
+    assert (fallback.meta["answer_count"], fallback.meta["follower_count"]) == (87, 1532)
+    assert fallback.meta["topics"] == ["深度学习", "卷积神经网络"]
+
+
+def test_zhihu_column_article() -> None:
+    url = "https://zhuanlan.zhihu.com/p/31727402"
+    html = """<html><head><title>GAN 入门 - 知乎</title></head><body><h1 class="Post-Title">GAN 入门</h1>
+    <script id="js-initialData" type="text/json">{"initialState": {"entities": {"articles": {"31727402": {
+    "title": "生成对抗网络入门", "author": {"name": "张三"}, "created": 1514764800, "updated": 1514851200,
+    "voteupCount": 2048}}}}}</script><p>生成器与判别器的博弈。</p></body></html>"""
+    assert site_for(url) is zhihu
+    out = zhihu.extract(page(url, html))
+    assert out.title == "生成对抗网络入门" and out.meta["authors"] == ["张三"] and out.meta["vote_count"] == 2048
+    assert out.meta["published"] == 1514764800
+
+
+@pytest.mark.parametrize(("status", "body", "final"), [
+    (403, json.dumps({"error": {"code": 40362, "message": "您当前请求存在异常"}}), None),
+    (200, "<html><body>ok</body></html>", "https://www.zhihu.com/account/unhuman?type=unhuman"),
+    (200, "<html><head><title>安全验证 - 知乎</title></head><body>系统监测到您的网络环境存在异常</body></html>", None),
+    (200, "<html><head><title>知乎</title></head><body>登录后查看更多</body></html>", None),
+])
+def test_zhihu_walls_are_blocked(status: int, body: str, final: str | None) -> None:
+    url = "https://www.zhihu.com/question/1"
+    p = page(url, body, status=status, final_url=final)
+    reason = zhihu.blocked_status(p) if status != 200 else zhihu.extract(p).blocked
+    assert reason and "zhihu" in reason
+
+
+CSDN_ARTICLE = """<html><head><title>LSTM 原理详解_张三的博客-CSDN博客</title></head><body>
+<h1 class="title-article" id="articleContentId">LSTM 原理详解</h1>
+<div class="bar-content"><a class="follow-nickName">张三</a>
+<span class="time">于&nbsp;2021-05-01 12:30:00&nbsp;发布</span><span class="read-count">1.2w</span></div>
+<div class="tags-box"><a class="tag-link" href="/t1">深度学习</a><a class="tag-link" href="/t2">LSTM</a>
+<a class="tag-link" href="/t2">LSTM</a></div><div id="content_views"><p>门控机制。</p></div></body></html>"""
+
+
+def test_csdn_article() -> None:
+    url = "https://blog.csdn.net/zhangsan/article/details/116300000"
+    assert site_for(url) is csdn
+    out = csdn.extract(page(url, CSDN_ARTICLE))
+    assert out.title == "LSTM 原理详解" and out.meta["tags"] == ["深度学习", "LSTM"]
+    assert out.meta["published"] == "2021-05-01 12:30:00" and out.meta["authors"] == ["张三"]
+    assert out.meta["view_count"] == 12000 and not out.children
+
+
+def test_csdn_challenge_page_served_with_200_is_blocked() -> None:
+    html = "<html><head><title>安全验证</title><script src='/_waf_/verify.js'></script></head><body>" \
+           "<div id='captcha'>请完成验证后继续访问</div></body></html>"
+    out = csdn.extract(page("https://blog.csdn.net/u/article/details/1", html))
+    assert out.blocked == "csdn verification page"
+
+
+def test_csdn_listing_gives_capped_same_host_article_children() -> None:
+    links = "".join(f'<a href="/zhangsan/article/details/{i}">第{i}篇</a>' for i in range(10))
+    links += '<a href="/zhangsan/article/details/3#comments">dup</a><a href="https://other.net/article/details/9">x</a>'
+    links += '<a href="javascript:void(0)">js</a><a href="/zhangsan/category_2.html">another list</a>'
+    url = "https://blog.csdn.net/zhangsan/category_1.html"
+    out = csdn.extract(page(url, f"<html><head><title>专栏</title></head><body>{links}</body></html>"))
+    assert out.meta["listing"] is True
+    assert [c.url for c in out.children] == [f"https://blog.csdn.net/zhangsan/article/details/{i}" for i in range(10)]
+    assert out.children[3].title == "第3篇"
+
+
+def test_a_listing_with_fifty_thousand_links_is_quick_and_bounded() -> None:
+    links = "".join(f'<a href="/p/{i}.html">post {i}</a>' for i in range(50_000))
+    url = "https://www.cnblogs.com/someone/default.html?page=2"
+    start = time.perf_counter()
+    out = cnblogs.extract(page(url, f"<html><body>{links}</body></html>"))
+    assert time.perf_counter() - start < 3
+    assert len(out.children) == 500 and out.children[0].url == "https://www.cnblogs.com/p/0.html"
+
+
+def test_cnblogs_post_and_tag_page() -> None:
+    post = """<html><head><title>图神经网络综述 - 李四 - 博客园</title></head><body>
+    <h1 class="postTitle"><a id="cb_post_title_url" class="postTitle2" href="#">图神经网络综述</a></h1>
+    <div id="cnblogs_post_body"><p>GCN 与 GAT。</p></div><span id="post-date">2022-08-09 10:11</span>
+    <div id="EntryTag">标签: <a href="/lisi/tag/GNN/">GNN</a></div></body></html>"""
+    url = "https://www.cnblogs.com/lisi/p/16565000.html"
+    assert site_for(url) is cnblogs
+    out = cnblogs.extract(page(url, post))
+    assert out.title == "图神经网络综述" and out.meta["published"] == "2022-08-09 10:11"
+    assert out.meta["authors"] == ["lisi"] and out.meta["tags"] == ["GNN"] and not out.children
+    tag = cnblogs.extract(page("https://www.cnblogs.com/lisi/tag/GNN/", '<a href="/lisi/p/1.html">一</a>'
+                               '<a href="/lisi/archive/2020/01/02/2.html">二</a><a href="/lisi/tag/GAT/">GAT</a>'))
+    assert [c.title for c in tag.children] == ["一", "二"] and tag.meta["listing"] is True
+
+
+def test_github_routing_api_call_and_extraction() -> None:
+    ends = Endpoints("a", "r", "http://127.0.0.1:1/gh", None, 0)
+    assert site_for("https://github.com/pytorch/pytorch") is github
+    assert site_for("https://github.com/pytorch/pytorch/blob/main/README.md") is github
+    assert site_for("https://github.com/topics/deep-learning") is generic
+    assert site_for("https://github.com/pytorch") is generic
+    call = api_call("https://github.com/pytorch/pytorch.git", ends)
+    assert call is not None and call.url == "http://127.0.0.1:1/gh/repos/pytorch/pytorch"
+    assert ("Authorization", "Bearer t0k") in api_call("https://github.com/a/b", Endpoints("a", "r", "g", "t0k", 0)
+                                                        ).headers  # type: ignore[union-attr]
+    assert not any(h == "Authorization" for h, _ in call.headers)
+    assert api_call("https://www.zhihu.com/question/1", ends) is None
+    repo = {"full_name": "pytorch/pytorch", "description": "Tensors and dynamic neural networks",
+            "stargazers_count": 90000, "forks_count": 24000, "topics": ["deep-learning"], "language": "Python",
+            "archived": False, "pushed_at": "2026-11-24T10:00:00Z", "license": {"spdx_id": "BSD-3-Clause"}}
+    out = github.extract(page(call.url, json.dumps(repo)))
+    assert out.title == "pytorch/pytorch: Tensors and dynamic neural networks"
+    assert (out.meta["stars"], out.meta["archived"], out.meta["license"]) == (90000, False, "BSD-3-Clause")
+    assert github.extract(page(call.url, '{"message": "Not Found"}', status=404)).meta == {"api_message": "Not Found"}
+    assert github.extract(page(call.url, "not json")).title is None
+
+
+def test_extraction_of_a_realistic_page_costs_a_few_milliseconds() -> None:
+    body = ARTICLE.replace("Pooling reduces spatial size. " * 300, "卷积神经网络的池化层。" * 8000)
+    p = page("https://notes.example.org/x", body)
+    generic.extract(p)
+    start = time.perf_counter()
+    for _ in range(20):
+        generic.extract(p)
+    per_page = (time.perf_counter() - start) / 20
+    assert len(p.body) > 100_000 and per_page < 0.05  # the bench holds the real budget; this catches blow-ups
