@@ -26,7 +26,10 @@ def test_sync_imports_seeds_and_prints_progress(tmp_path: Path, db_path: Path) -
     data = json.loads(result.stdout)
     assert data["import"]["files"] == 1 and data["import"]["topics"] == 22
     assert data["progress"]["total"] == data["import"]["items"]["added"] > 80
-    assert data["failed"] == {}
+    assert data["failed"] == {}  # no network: every link and query fails, yet every step completes
+    assert data["crawl"]["checked"] > 50 and data["crawl"]["ok"] == 0
+    assert data["crawl"]["checked"] == data["crawl"]["gone"] + data["crawl"]["error"] + data["crawl"]["blocked"]
+    assert data["papers"]["queries"] == 22 and data["papers"]["new"] == 0 and data["papers"]["errors"]
     again = json.loads(run_tracker("sync", "--json", cwd=ws).stdout)
     assert again["import"]["items"]["added"] == 0
 

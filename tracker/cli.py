@@ -590,7 +590,15 @@ def sync_cmd(as_json: bool = JsonOpt) -> None:
             paths = ingest.outline_paths(seeds, []) if seeds else []
             return ingest.import_files(database, paths).as_json()
 
-        summary = run_steps([("import", import_step)])
+        def crawl_step() -> dict[str, Any]:
+            from tracker.crawl.run import crawl
+
+            return crawl(database, crawl_settings()).as_json()
+
+        def papers_step() -> dict[str, Any]:
+            return dict(fetch_papers_step(database).as_json())
+
+        summary = run_steps([("import", import_step), ("crawl", crawl_step), ("papers", papers_step)])
         return summary, _read(database, compute_progress)
 
     with user_errors(), lock.exclusive(lock.lock_path_for(url, config.user_data_dir())):

@@ -215,6 +215,8 @@ class Fetcher:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise _Fail("error", f"unsupported URL {req.url[:80]}")
         host = self._host(req.url)
+        # A host that does not resolve fails at once, without taking a turn in its host's queue.
+        await self._origin_class(req.url)
         async with host.slots:
             if self.settings.robots:
                 await self._check_robots(req.url, host)

@@ -68,6 +68,10 @@ def get(client: Any, url: str, params: dict[str, str] | None, limiter: Limiter, 
             if exc.status not in RETRY_STATUSES:
                 break
             wait = _retry_after(exc.retry_after)
+        except httpx.ConnectError as exc:
+            # Refused or unresolvable: no use asking again a moment later (the next run will).
+            last = _describe(exc, deadline)
+            break
         except (httpx.TransportError, TimeoutError) as exc:
             last = _describe(exc, deadline)
         if attempt == retries:
