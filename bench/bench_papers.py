@@ -41,7 +41,7 @@ def main() -> None:
     ps = papers()
     page = feed([entry(p) for p in ps[:PAGE]], N, 0, PAGE)
     start = time.perf_counter()
-    records = parse_page(page).records
+    parse_page(page)
     lxml_s = time.perf_counter() - start
     import feedparser
 
