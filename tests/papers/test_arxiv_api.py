@@ -188,3 +188,12 @@ def test_one_limiter_spaces_api_and_feed_calls(server: LocalServer) -> None:
     feeds.fetch_feed(["cs.LG"], endpoint=server.url("/rss"), limiter=limiter)
     arxiv_api.lookup(["2411.00001"], endpoint=server.url("/api/query"), limiter=limiter)
     assert time.monotonic() - start >= 0.6
+
+
+def test_doi_and_journal_reference_in_either_spelling() -> None:
+    from tracker.papers.atom import parse_page
+
+    body = entry(Paper("2411.00050", doi="10.1/a", journal_ref="JMLR 1")).replace("arxiv:doi", "arxiv:DOI").replace(
+        "arxiv:journal_ref", "arxiv:journal_reference")
+    (record,) = parse_page(feed([body], 1, 0, 1)).records
+    assert (record.doi, record.journal_ref) == ("10.1/a", "JMLR 1")

@@ -1,7 +1,9 @@
-"""Parsing arXiv's Atom responses (API) into paper records, with lxml.
+"""Parsing arXiv's Atom responses (API) into paper records, with lxml, strictly.
 
-feedparser, which the `arxiv` package uses, takes about ten times as long on a 2,000-entry
-page (bench/bench_papers.py prints both); a fetch of thousands of papers is bound by this.
+Strict on purpose: the `arxiv` package's own parser (4.x) reads with lxml's recover mode and
+skips entries without `<published>`, so a truncated page looks like a short one and the API's
+error entry disappears; here both are errors the caller retries and reports. feedparser is about
+eight times slower on a 2,000-entry page (bench/bench_papers.py prints both).
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ def _record(entry: object, entry_id: str) -> PaperRecord | None:
         abstract=_text(find(A + "summary")), categories=categories,
         primary_category=primary.get("term") if primary is not None else (categories[0] if categories else None),
         published=parse_time(_text(find(A + "published"))), updated=parse_time(_text(find(A + "updated"))),
-        doi=_text(find(X + "doi")) or None, journal_ref=_text(find(X + "journal_ref")) or None,
+        # The API writes arxiv:doi and arxiv:journal_ref; the manual's prose also names arxiv:DOI and
+        # arxiv:journal_reference, so either spelling is read.
+        doi=_text(find(X + "doi")) or _text(find(X + "DOI")) or None,
+        journal_ref=_text(find(X + "journal_ref")) or _text(find(X + "journal_reference")) or None,
         comment=_text(find(X + "comment")) or None, abs_url=f"https://arxiv.org/abs/{base}", pdf_url=pdf,
     )
