@@ -244,3 +244,28 @@ def test_thousands_of_requests_stream_through_a_bounded_window(server: LocalServ
         return seen
 
     assert asyncio.run(go()) == 500
+
+
+def test_credentials_are_not_carried_to_another_host(server: LocalServer) -> None:
+    other = LocalServer().start()
+    try:
+        other.routes["/landing"] = reply(200, "<title>elsewhere</title>")
+        server.routes["/repo"] = redirect(other.url("/landing"))
+        response = one(Request(key=1, url=server.url("/repo"), headers=(("Authorization", "Bearer s3cret"),)))
+        assert response.state == "ok"
+        assert server.requests[-1][2].get("Authorization") == "Bearer s3cret"
+        assert "Authorization" not in other.requests[-1][2]
+    finally:
+        other.stop()
+
+
+def test_multi_member_gzip_is_read_whole(server: LocalServer) -> None:
+    body = gzip.compress(b"<title>first half</title>") + gzip.compress(b"<p>second half</p>")
+    server.routes["/two"] = reply(200, body, {"Content-Encoding": "gzip"})
+    assert one(server.url("/two")).body == b"<title>first half</title><p>second half</p>"
+
+
+def test_an_oversized_error_page_keeps_its_state(server: LocalServer) -> None:
+    server.routes["/big404"] = reply(404, b"x" * 50_000)
+    response = one(server.url("/big404"), Settings(delay=0, robots=False, max_bytes=10_000))
+    assert (response.state, response.http_status) == ("gone", 404)

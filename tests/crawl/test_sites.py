@@ -210,3 +210,28 @@ def test_extraction_of_a_realistic_page_costs_a_few_milliseconds() -> None:
         generic.extract(p)
     per_page = (time.perf_counter() - start) / 20
     assert len(p.body) > 100_000 and per_page < 0.05  # the bench holds the real budget; this catches blow-ups
+
+
+def test_absurdly_nested_json_and_unknown_charsets_do_not_escape() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    html = f'<html><head><title>t</title><script type="application/ld+json">{deep}</script></head><body>' \
+           f'<script id="js-initialData" type="text/json">{deep}</script></body></html>'
+    assert generic.extract(page("https://e.org/x", html)).title == "t"
+    assert zhihu.extract(page("https://www.zhihu.com/question/5", html)).blocked is not None
+    assert generic.extract(page("https://e.org/x", "<title>ok</title>", charset="x-unknown-cs")).title == "ok"
+
+
+def test_a_utf16_meta_label_on_an_ascii_page_is_read_as_utf8() -> None:
+    out = generic.extract(page("https://e.org/x", '<meta charset="utf-16"><title>Plain</title>'))
+    assert out.title == "Plain"
+
+
+def test_head_metadata_without_a_usable_lxml_tree_comes_from_bs4() -> None:
+    from tracker.crawl.sites.html import head_tags, parse
+
+    doc = parse(page("https://e.org/x", ARTICLE))
+    from_lxml = head_tags(doc)
+    doc.tree = None
+    from_bs4 = head_tags(doc)
+    assert from_lxml["meta"] == from_bs4["meta"] and from_lxml["title"] == from_bs4["title"]
+    assert from_lxml["links"] == from_bs4["links"] and from_lxml["ld"] == from_bs4["ld"]

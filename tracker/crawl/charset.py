@@ -44,9 +44,17 @@ def detect(content_type: str | None, body: bytes) -> str | None:
     if declared:
         return declared
     match = _META.search(body[:META_WINDOW])
-    return normalize(match.group(1).decode("ascii", "ignore")) if match else None
+    if not match:
+        return None
+    found = normalize(match.group(1).decode("ascii", "ignore"))
+    # A <meta> can only be read at all if the page is ASCII-compatible, so a UTF-16 label there
+    # is wrong by construction; browsers read such pages as UTF-8.
+    return "utf-8" if found and found.startswith("utf-16") else found
 
 
 def decode(body: bytes, charset: str | None) -> str:
     """Text of a page; bytes that do not fit the charset become U+FFFD instead of failing."""
-    return body.decode(charset or "utf-8", errors="replace")
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # a label no codec answers to: read it as the web's default
+        return body.decode("utf-8", errors="replace")

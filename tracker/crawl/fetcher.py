@@ -153,9 +153,13 @@ class _Decoder:
             while data:
                 out = self.z.decompress(data, room + 1)
                 data = self.z.unconsumed_tail
+                if self.z.eof and self.z.unused_data and self.encoding in ("gzip", "x-gzip"):
+                    # A gzip body may hold several members one after another; each is its own stream.
+                    data = self.z.unused_data + data
+                    self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 yield out
                 room -= len(out)
-                if room < 0 or not out:
+                if room < 0 or (not out and not data):
                     return
         except zlib.error:
             if self.encoding == "deflate" and getattr(self, "raw_fallback", False):
@@ -273,6 +277,10 @@ class Fetcher:
                     await self._check_hop(target, origin)
                     if target in chain[:-1] or target == req.url:
                         raise _Fail("error", "redirect loop", status)
+                    if _host_key(target) != _host_key(url):
+                        # Credentials are for the host they were meant for: never hand a token to
+                        # whatever host a redirect names.
+                        headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
                     url = target
                     continue
                 body = b""
@@ -314,7 +322,7 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         encoding = response.headers.get("content-encoding", "")
         if declared.isdigit() and int(declared) > cap and not encoding:
-            raise _Fail("error", f"body over {cap} bytes", response.status_code)
+            raise _Fail(_over_cap_state(response.status_code), f"body over {cap} bytes", response.status_code)
         decoder = _Decoder(encoding)
         chunks: list[bytes] = []
         size = 0
@@ -323,7 +331,8 @@ class Fetcher:
                 for piece in decoder.feed(raw, cap - size):
                     size += len(piece)
                     if size > cap:
-                        raise _Fail("error", f"body over {cap} bytes", response.status_code)
+                        raise _Fail(_over_cap_state(response.status_code), f"body over {cap} bytes",
+                                    response.status_code)
                     chunks.append(piece)
         except httpx.TransportError as exc:
             raise _Fail("error", _transport_message(exc), response.status_code) from None
@@ -410,6 +419,12 @@ def _transport_message(exc: Exception) -> str:
     if name in ("RemoteProtocolError", "ReadError"):
         return f"connection broken: {exc}"[:200] if str(exc) else "connection reset"
     return f"{name}: {exc}"[:200]
+
+
+def _over_cap_state(status: int) -> str:
+    """A huge error page is still the error it says (gone, blocked); a huge page is an error."""
+    state = _state(status)
+    return "error" if state == "ok" else state
 
 
 def _state(status: int) -> str:
