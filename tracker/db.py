@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -151,6 +151,12 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
         values = converted
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     conn.exec_driver_sql(sql, values)
+
+
+def chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """`values` in slices of `size`, for IN lists that must stay under SQLite's parameter limit."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def resolve_item(conn: Connection, ref: str) -> int:

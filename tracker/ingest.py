@@ -278,7 +278,7 @@ def _retire_missing(conn: Connection, outline_id: int, keys: set[str]) -> int:
     live = conn.execute(select(item_t.c.id, item_t.c.key).where(
         item_t.c.outline_id == outline_id, item_t.c.retired.is_(False), item_t.c.source == "outline"))
     gone = [r.id for r in live if r.key not in keys]
-    for chunk in _chunks(gone, 900):
+    for chunk in dbmod.chunks(gone, 900):
         conn.execute(update(item_t).where(item_t.c.id.in_(chunk)).values(retired=True))
     return len(gone)
 
@@ -291,11 +291,6 @@ def _ids_of_outline(conn: Connection, outline_id: int) -> dict[str, int]:
 def _record(conn: Connection, item_id: int, status: str, at: datetime, note: str | None) -> None:
     conn.execute(event_t.insert().values(item_id=item_id, status=status, at=at, note=note))
     conn.execute(update(item_t).where(item_t.c.id == item_id).values(status=status, status_at=at))
-
-
-def _chunks(values: Sequence, size: int) -> Iterable[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def _tag_items(conn: Connection, outline_id: int, src: SourceFile,
@@ -314,7 +309,7 @@ def _tag_items(conn: Connection, outline_id: int, src: SourceFile,
         conn.execute(delete(tag_t).where(tag_t.c.item_id.in_(select(item_t.c.id).where(of_outline)),
                                          tag_t.c.origin.in_(AUTO_ORIGINS)))
     else:
-        for chunk in _chunks(sorted(touched), 500):
+        for chunk in dbmod.chunks(sorted(touched), 500):
             conn.execute(delete(tag_t).where(tag_t.c.item_id.in_(chunk), tag_t.c.origin.in_(AUTO_ORIGINS)))
     # Tags left on these items (manual, untag, from queries or parents) must not be duplicated.
     protected = _remaining_tags(conn, outline_id, None if len(touched) > SMALL_CHANGE else sorted(touched))
@@ -339,7 +334,7 @@ def _remaining_tags(conn: Connection, outline_id: int, ids: list[int] | None) ->
             item_t.c.outline_id == outline_id)
         return {(r.item_id, r.slug) for r in conn.execute(query)}
     out: set[tuple[int, str]] = set()
-    for chunk in _chunks(ids, 500):
+    for chunk in dbmod.chunks(ids, 500):
         out.update((r.item_id, r.slug) for r in conn.execute(query.where(tag_t.c.item_id.in_(chunk))))
     return out
 

@@ -35,3 +35,19 @@ def parse_when(text: str) -> datetime:
         return to_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
         raise UsageError(f"bad date or time {text!r}: use an ISO date like 2026-11-20 or 2026-11-20T21:30") from None
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds a `Retry-After` header asks to wait (a number or an HTTP date); None when absent or unreadable."""
+    from email.utils import parsedate_to_datetime
+
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - datetime.now(UTC).timestamp())

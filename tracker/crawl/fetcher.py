@@ -13,13 +13,13 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from tracker import config
 from tracker.crawl import charset as charsets
 from tracker.crawl import netguard
+from tracker.timeutil import retry_after_seconds
 
 BLOCKED_STATUSES = (401, 403, 429, 451)
 GONE_STATUSES = (404, 410)
@@ -108,18 +108,6 @@ def _host_key(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = (headers.get("retry-after") or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
 def _rate_limit_wait(headers: Mapping[str, str]) -> float | None:
     """Seconds until a GitHub-style rate limit resets, when the response says none are left."""
     if headers.get("x-ratelimit-remaining", "").strip() != "0":
@@ -139,10 +127,10 @@ class _Decoder:
             self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
             self.z = zlib.decompressobj()  # zlib-wrapped; raw deflate is handled on the first failure
-            self.raw_fallback = True
         else:
             raise _Fail("error", f"unsupported content encoding {encoding}")
         self.encoding = encoding
+        self.raw_fallback = encoding == "deflate"
 
     def feed(self, data: bytes, room: int) -> Iterator[bytes]:
         """Decoded pieces of `data`, stopping once more than `room` bytes came out."""
@@ -162,7 +150,7 @@ class _Decoder:
                 if room < 0 or (not out and not data):
                     return
         except zlib.error:
-            if self.encoding == "deflate" and getattr(self, "raw_fallback", False):
+            if self.raw_fallback:
                 self.raw_fallback = False
                 self.z = zlib.decompressobj(-zlib.MAX_WBITS)
                 yield from self.feed(data, room)
@@ -232,7 +220,9 @@ class Fetcher:
                 await host.turn()
                 async with self.slots:
                     response = await self._deadline(req, started, self.settings)
-                wait_for = _retry_after(response.headers) if response.http_status in (429, 503) else None
+                wait_for = None
+                if response.http_status in (429, 503):
+                    wait_for = retry_after_seconds(response.headers.get("retry-after"))
                 limit_wait = _rate_limit_wait(response.headers)
                 if limit_wait is not None:
                     host.paused_until = max(host.paused_until, time.monotonic() + limit_wait)

@@ -66,8 +66,7 @@ class Due:
 
 def _crawlable(url: str | None) -> bool:
     # arXiv pages are described by the paper fetcher, from the arXiv API.
-    return bool(url) and url is not None and url.startswith(("http://", "https://")) and \
-        urls.parse_arxiv_id(url) is None
+    return url is not None and url.startswith(("http://", "https://")) and urls.parse_arxiv_id(url) is None
 
 
 def due_items(conn: Connection, now: datetime, force: bool) -> tuple[list[Due], int]:

@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 
 from tracker.papers.records import PaperRecord
 
-NS = {"a": "http://www.w3.org/2005/Atom", "os": "http://a9.com/-/spec/opensearch/1.1/",
-      "arxiv": "http://arxiv.org/schemas/atom"}
 A = "{http://www.w3.org/2005/Atom}"
 X = "{http://arxiv.org/schemas/atom}"
 OS = "{http://a9.com/-/spec/opensearch/1.1/}"
@@ -36,7 +34,8 @@ class Page:
     entries: int  # entries on the page, including any that could not be read
 
 
-def _text(el: object) -> str:
+def text_of(el: object) -> str:
+    """Whitespace-collapsed text of an element; empty for a missing one."""
     return " ".join((getattr(el, "text", None) or "").split())
 
 
@@ -75,9 +74,9 @@ def parse_page(content: bytes) -> Page:
     records, entries = [], 0
     for entry in root.iterfind(A + "entry"):
         entries += 1
-        entry_id = _text(entry.find(A + "id"))
+        entry_id = text_of(entry.find(A + "id"))
         if "/api/errors" in entry_id:
-            raise AtomError("arXiv error: " + (_text(entry.find(A + "summary")) or entry_id))
+            raise AtomError("arXiv error: " + (text_of(entry.find(A + "summary")) or entry_id))
         record = _record(entry, entry_id)
         if record is not None:
             records.append(record)
@@ -86,7 +85,7 @@ def parse_page(content: bytes) -> Page:
 
 
 def _int(el: object) -> int | None:
-    text = _text(el)
+    text = text_of(el)
     return int(text) if text.isdigit() else None
 
 
@@ -103,14 +102,14 @@ def _record(entry: object, entry_id: str) -> PaperRecord | None:
     primary = find(X + "primary_category")
     categories = tuple(c.get("term") for c in entry.iterfind(A + "category") if c.get("term"))  # type: ignore[attr-defined]
     return PaperRecord(
-        arxiv_id=base, version=version, title=_text(find(A + "title")),
-        authors=tuple(_text(a.find(A + "name")) for a in entry.iterfind(A + "author")),  # type: ignore[attr-defined]
-        abstract=_text(find(A + "summary")), categories=categories,
+        arxiv_id=base, version=version, title=text_of(find(A + "title")),
+        authors=tuple(text_of(a.find(A + "name")) for a in entry.iterfind(A + "author")),  # type: ignore[attr-defined]
+        abstract=text_of(find(A + "summary")), categories=categories,
         primary_category=primary.get("term") if primary is not None else (categories[0] if categories else None),
-        published=parse_time(_text(find(A + "published"))), updated=parse_time(_text(find(A + "updated"))),
+        published=parse_time(text_of(find(A + "published"))), updated=parse_time(text_of(find(A + "updated"))),
         # The API writes arxiv:doi and arxiv:journal_ref; the manual's prose also names arxiv:DOI and
         # arxiv:journal_reference, so either spelling is read.
-        doi=_text(find(X + "doi")) or _text(find(X + "DOI")) or None,
-        journal_ref=_text(find(X + "journal_ref")) or _text(find(X + "journal_reference")) or None,
-        comment=_text(find(X + "comment")) or None, abs_url=f"https://arxiv.org/abs/{base}", pdf_url=pdf,
+        doi=text_of(find(X + "doi")) or text_of(find(X + "DOI")) or None,
+        journal_ref=text_of(find(X + "journal_ref")) or text_of(find(X + "journal_reference")) or None,
+        comment=text_of(find(X + "comment")) or None, abs_url=f"https://arxiv.org/abs/{base}", pdf_url=pdf,
     )

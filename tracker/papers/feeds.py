@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from tracker.papers import http
-from tracker.papers.atom import split_id
+from tracker.papers.atom import split_id, text_of
 from tracker.papers.limiter import Limiter
 from tracker.papers.records import PaperRecord
 
@@ -46,26 +46,22 @@ def parse_feed(content: bytes) -> list[PaperRecord]:
     return out
 
 
-def _text(el: Any) -> str:
-    return " ".join((el.text or "").split()) if el is not None else ""
-
-
 def _record(item: Any) -> PaperRecord | None:
     description = " ".join((item.findtext("description") or "").split())
     head = _HEAD.match(description)
     raw_id = head.group("id") if head else ""
-    guid = _GUID.search(_text(item.find("guid")))
+    guid = _GUID.search(text_of(item.find("guid")))
     ids = split_id("arxiv.org/abs/" + (raw_id or (guid.group("id") if guid else "")))
     if ids is None:
         return None
     base, version = ids
-    announce = _text(item.find(ARXIV_NS + "announce_type")) or (head.group("type") if head else "") or None
+    announce = text_of(item.find(ARXIV_NS + "announce_type")) or (head.group("type") if head else "") or None
     abstract = description[head.end():] if head else description
-    categories = tuple(_text(c) for c in item.iterfind("category") if _text(c))
-    creators = _text(item.find(DC_NS + "creator"))
-    published = _date(_text(item.find("pubDate")))
+    categories = tuple(text_of(c) for c in item.iterfind("category") if text_of(c))
+    creators = text_of(item.find(DC_NS + "creator"))
+    published = _date(text_of(item.find("pubDate")))
     return PaperRecord(
-        arxiv_id=base, version=version, title=_text(item.find("title")),
+        arxiv_id=base, version=version, title=text_of(item.find("title")),
         authors=tuple(a.strip() for a in creators.split(",") if a.strip()), abstract=abstract,
         categories=categories, primary_category=categories[0] if categories else None,
         published=published, updated=published, doi=None, journal_ref=None, comment=None,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from tracker.config import USER_AGENT
 from tracker.papers.limiter import Limiter
+from tracker.timeutil import retry_after_seconds
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 # A server asking for a longer wait than this is treated as down for this run.
@@ -32,19 +32,6 @@ class Body:
 
     content: bytes
     url: str
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def backoff(limiter: Limiter, attempt: int) -> float:
@@ -67,7 +54,7 @@ def get(client: Any, url: str, params: dict[str, str] | None, limiter: Limiter, 
             last = f"HTTP {exc.status}"
             if exc.status not in RETRY_STATUSES:
                 break
-            wait = _retry_after(exc.retry_after)
+            wait = retry_after_seconds(exc.retry_after)
         except httpx.ConnectError as exc:
             # Refused or unresolvable: no use asking again a moment later (the next run will).
             last = _describe(exc, deadline)

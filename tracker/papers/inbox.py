@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -70,17 +69,3 @@ def ranked_inbox(conn: Connection, topic: str | None = None, limit: int | None =
     active = frozenset(s for doc in profile for s in doc.topics)
     rows = rank(load_candidates(conn, tags, topic), profile, now or dbmod.utcnow(), active)
     return rows[:limit] if limit is not None else rows
-
-
-def best_per_topic(conn: Connection, ids: list[int], per_topic: int = 3) -> dict[str, list[dict[str, Any]]]:
-    """The best few of these inbox papers for each of their topics (for the weekly report)."""
-    wanted = set(ids)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for row in ranked_inbox(conn):
-        if row.id not in wanted:
-            continue
-        for slug in row.topics[:1]:
-            bucket = out.setdefault(slug, [])
-            if len(bucket) < per_topic:
-                bucket.append(row.as_json())
-    return out

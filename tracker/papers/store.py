@@ -46,11 +46,6 @@ def item_key(arxiv_id: str) -> str:
     return f"arxiv:{arxiv_id}"
 
 
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 def newest(records: Iterable[PaperRecord]) -> dict[str, PaperRecord]:
     """One record per base id: the highest version, then the latest update."""
     out: dict[str, PaperRecord] = {}
@@ -91,7 +86,7 @@ def store_papers(conn: Connection, records: Iterable[PaperRecord], now: datetime
         return result
     keys = [item_key(a) for a in latest]
     existing: dict[str, Any] = {}
-    for chunk in _chunks(keys):
+    for chunk in dbmod.chunks(keys, CHUNK):
         query = (select(item_t.c.id, item_t.c.key, item_t.c.source, paper_t.c.version, paper_t.c.updated,
                         paper_t.c.item_id.label("paper_of"))
                  .select_from(item_t.outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
@@ -132,7 +127,7 @@ def _insert_new(conn: Connection, fresh: list[PaperRecord], now: datetime, resul
         status="inbox", source="arxiv", section="", position=0, retired=False, notes="", added_at=now,
     ) for rec in fresh])
     by_key = {item_key(rec.arxiv_id): rec for rec in fresh}
-    for chunk in _chunks(list(by_key)):
+    for chunk in dbmod.chunks(list(by_key), CHUNK):
         for item_id, key in conn.execute(select(item_t.c.id, item_t.c.key).where(item_t.c.key.in_(chunk))):
             result.ids[by_key[key].arxiv_id] = item_id
     dbmod.bulk_insert(conn, paper_t, [_paper_row(rec, result.ids[rec.arxiv_id], now) for rec in fresh])
@@ -164,7 +159,7 @@ def _tag(conn: Connection, latest: dict[str, PaperRecord], ids: dict[str, int], 
     if not targets or (query_slug is None and (classifier is None or not new)):
         return
     present: set[tuple[int, str]] = set()
-    for chunk in _chunks(targets):
+    for chunk in dbmod.chunks(targets, CHUNK):
         present.update(conn.execute(select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.item_id.in_(chunk))))
     rows: list[dict[str, Any]] = []
 
