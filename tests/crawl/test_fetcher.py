@@ -269,3 +269,53 @@ def test_an_oversized_error_page_keeps_its_state(server: LocalServer) -> None:
     server.routes["/big404"] = reply(404, b"x" * 50_000)
     response = one(server.url("/big404"), Settings(delay=0, robots=False, max_bytes=10_000))
     assert (response.state, response.http_status) == ("gone", 404)
+
+
+def test_each_host_gets_its_own_pool_and_idle_pools_are_closed() -> None:
+    import httpx
+
+    from tracker.crawl.pools import HostPools
+
+    servers = [LocalServer().start() for _ in range(4)]
+    try:
+        for srv in servers:
+            srv.routes["/"] = reply(200, "<title>ok</title>")
+        pools = HostPools(per_host=2, max_pools=2)
+
+        async def go() -> tuple[list[int], int]:
+            async with httpx.AsyncClient(transport=pools, trust_env=False) as client:
+                statuses = []
+                for srv in servers * 2:
+                    response = await client.get(srv.url("/"))
+                    statuses.append(response.status_code)
+                    assert len(pools.pools) <= 2  # never more pools than allowed, even across 4 hosts
+                return statuses, sum(p.busy for p in pools.pools.values())
+
+        statuses, busy = asyncio.run(go())
+        assert statuses == [200] * 8 and busy == 0
+        assert pools.pools == {}  # closing the client closed every pool
+    finally:
+        for srv in servers:
+            srv.stop()
+
+
+def test_a_pool_with_a_response_open_is_not_evicted(server: LocalServer) -> None:
+    import httpx
+
+    from tracker.crawl.pools import HostPools
+
+    other = LocalServer().start()
+    try:
+        server.routes["/"] = other.routes["/"] = reply(200, "x" * 1000)
+        pools = HostPools(per_host=1, max_pools=1)
+
+        async def go() -> bytes:
+            async with httpx.AsyncClient(transport=pools, trust_env=False) as client, \
+                    client.stream("GET", server.url("/")) as first:
+                assert (await client.get(other.url("/"))).status_code == 200
+                assert len(pools.pools) == 2  # the busy pool stayed, over the limit, until it is idle
+                return await first.aread()
+
+        assert asyncio.run(go()) == b"x" * 1000
+    finally:
+        other.stop()

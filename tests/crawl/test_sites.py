@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tracker.config import Endpoints
 from tracker.crawl.sites import Page, api_call, cnblogs, csdn, generic, github, site_for, zhihu
+from tracker.crawl.sites.html import main_text, parse, reading_stats
 
 
 def page(url: str, html: str | bytes, status: int = 200, charset: str | None = None, final_url: str | None = None,
@@ -235,3 +239,26 @@ def test_head_metadata_without_a_usable_lxml_tree_comes_from_bs4() -> None:
     from_bs4 = head_tags(doc)
     assert from_lxml["meta"] == from_bs4["meta"] and from_lxml["title"] == from_bs4["title"]
     assert from_lxml["links"] == from_bs4["links"] and from_lxml["ld"] == from_bs4["ld"]
+
+
+_MIXED = "ab XY 09'-\n。，中文㐀㿿䀀鿿豈﫿ＡＢ…—\u3000\u33ffé\U00020000"
+
+
+@given(st.text(alphabet=st.sampled_from(list(_MIXED)), max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_reading_stats_counts_han_characters_and_ascii_words(text: str) -> None:
+    # Counted on UTF-8 bytes for speed; the plain definition: each Han character of the BMP blocks
+    # U+3400..U+9FFF and U+F900..U+FAFF is a word, and so is each run of ASCII letters and digits
+    # once apostrophes and hyphens are dropped.
+    han = sum(1 for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")
+    words = len(re.findall(r"[A-Za-z0-9]+", text.replace("'", "").replace("-", "")))
+    stats = reading_stats(text)
+    assert stats["word_count"] == han + words
+    assert stats["text_chars"] == len(text)
+
+
+def test_main_text_leaves_out_scripts_styles_and_svg() -> None:
+    html = ("<html><head><title>t</title><style>.a{}</style></head><body><p>visible <b>bold</b> tail</p>"
+            "<script>var hidden = 1;</script><style>.x{color:red}</style><svg><text>chart label</text></svg>"
+            "<noscript>enable js</noscript><!-- a comment -->after</body></html>")
+    assert main_text(parse(page("https://x.example/", html))) == "visible bold tail after"

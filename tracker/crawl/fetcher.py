@@ -164,12 +164,15 @@ class Fetcher:
     def __init__(self, settings: Settings, client: Any = None) -> None:
         import httpx
 
+        from tracker.crawl.pools import HostPools
+
         self.settings = settings
         self.own_client = client is None
+        # Proxies come from the environment through HostPools (an explicit transport turns off
+        # httpx's own reading of them); trust_env=False also keeps ~/.netrc credentials out.
         self.client = client or httpx.AsyncClient(
-            follow_redirects=False, trust_env=True, timeout=httpx.Timeout(settings.timeout),
-            limits=httpx.Limits(max_connections=max(settings.concurrency, 1) + 4,
-                                max_keepalive_connections=max(settings.concurrency, 1)),
+            follow_redirects=False, trust_env=False, timeout=httpx.Timeout(settings.timeout),
+            transport=HostPools(per_host=max(settings.per_host, 1), max_pools=max(settings.concurrency, 1) * 2),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
         self.slots = asyncio.Semaphore(max(settings.concurrency, 1))
         self.hosts: dict[str, _Host] = {}
@@ -395,11 +398,9 @@ def _ua_token(user_agent: str) -> str:
 
 
 def _proxied(url: str) -> bool:
-    import urllib.request
+    from tracker.crawl.pools import proxy_for
 
-    proxies = urllib.request.getproxies()
-    host = urlsplit(url).hostname or ""
-    return bool(proxies.get(urlsplit(url).scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(host)
+    return proxy_for(url) is not None
 
 
 def _transport_message(exc: Exception) -> str:

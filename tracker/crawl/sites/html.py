@@ -16,13 +16,10 @@ from tracker.crawl import charset as charsets
 from tracker.crawl.sites import Page
 
 MAX_TEXT = 20_000  # kept for the classifier
-MAX_SCAN = 2_000_000  # read for the length and reading time
 # Reading speeds: about 400 Chinese characters or 230 English words a minute for study reading
 # (the usual figures for adult silent reading, rounded down for technical text).
 CJK_PER_MINUTE = 400
 WORDS_PER_MINUTE = 230
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
 _HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.I)
 _SUFFIXES = re.compile(r"\s*(?:[-_|–—]\s*)?(?:知乎|CSDN博客|CSDN|博客园|简书|掘金|GitHub)\s*$")
 
@@ -154,38 +151,48 @@ def clean_title(title: str | None, site_name: str | None = None) -> str | None:
     return cleaned or title
 
 
-_SKIP = {"script", "style", "noscript", "template", "svg"}
+# Text nodes of the body outside scripts, styles and SVG, found by lxml's XPath engine in C: about
+# twice as fast as walking the tree in Python, which was the largest part of extraction.
+_VISIBLE_TEXT = ("//body//text()[not(parent::script or parent::style or parent::noscript or parent::template"
+                 " or ancestor::svg)]")
 
 
 def main_text(doc: Doc) -> str:
-    """Visible text of the page's body, scripts and styles left out, capped for the classifier."""
+    """Visible text of the page's body, scripts and styles left out, whitespace collapsed."""
     if doc.tree is None:
         return ""
+    from lxml import etree
+
     try:
-        body = doc.tree.find("body")
-        if body is None:
-            return ""
-        parts: list[str] = []
-        size = 0
-        for el in body.iter():
-            if isinstance(el.tag, str) and el.tag not in _SKIP and el.text:
-                parts.append(el.text)
-                size += len(el.text)
-            if el.tail and el is not body:
-                parts.append(el.tail)
-                size += len(el.tail)
-            if size > MAX_SCAN:
-                break
+        parts = etree.XPath(_VISIBLE_TEXT, smart_strings=False)(doc.tree)
     except Exception:  # pathological trees: no text rather than no result
         return ""
     return " ".join(" ".join(parts).split())
 
 
+def _byte_table(marks: dict[range, int]) -> bytes:
+    table = bytearray(256)
+    for span, mark in marks.items():
+        for b in span:
+            table[b] = mark
+    return bytes(table)
+
+
+# Counting on the UTF-8 bytes with translate and count (both in C) is about three times faster than
+# regular expressions over the text. U+4000..U+9FFF are exactly the characters led by E4..E9;
+# U+3400..U+3FFF are E3 followed by 90..BF; U+F900..U+FAFF (compatibility ideographs) are EF A4..AB.
+_CJK_MARKS = _byte_table({range(0xE4, 0xEA): 1, range(0xE3, 0xE4): 2, range(0x90, 0xC0): 3})
+_CJK_COMPAT = re.compile(rb"\xef[\xa4-\xab]")
+# Words are runs of ASCII letters and digits; apostrophes and hyphens inside a word do not split it.
+_WORD_BYTES = _byte_table({range(0, 256): 32, range(0x30, 0x3A): 1, range(0x41, 0x5B): 1, range(0x61, 0x7B): 1})
+
+
 def reading_stats(text: str) -> dict[str, int]:
     """Characters, words and minutes of reading for a page's text."""
-    # Counting by deletion avoids building a one-character string per Chinese character.
-    cjk = len(text) - len(_CJK_RUN.sub("", text))
-    words = len(_WORD.findall(text))
+    data = text.encode("utf-8", "replace")
+    marked = data.translate(_CJK_MARKS)
+    cjk = marked.count(b"\x01") + marked.count(b"\x02\x03") + len(_CJK_COMPAT.findall(data))
+    words = len(data.translate(_WORD_BYTES, b"'-").split())
     minutes = cjk / CJK_PER_MINUTE + words / WORDS_PER_MINUTE
     return {"text_chars": len(text), "word_count": words + cjk, "reading_minutes": max(1, round(minutes)) if text
             else 0}

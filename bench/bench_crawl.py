@@ -1,0 +1,156 @@
+"""Crawling 1,000 links over 10 slow local hosts, against the network bound and against LinkChecker.
+
+Run: python bench/bench_crawl.py [--links 1000] [--skip-linkchecker] [--memory 10000]
+Each host answers after 100 ms with a ~100 KB article page. Target (issue 3): with
+`--per-host 5 --delay 0 --concurrency 50` the crawl's wall time is at most 1.25 x the network bound
+(links x latency / 50), extraction and storage included; peak memory of a 10,000-link crawl under 200 MB;
+at least 5 x LinkChecker 10.6's throughput on the same links at the same concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.crawl_server import SlowWeb  # noqa: E402
+
+HOSTS, LATENCY, PER_HOST, CONCURRENCY = 10, 0.1, 5, 50
+TOPICS = ("卷积神经网络", "生成对抗网络", "强化学习", "图神经网络", "元学习")
+FLAGS = ["--per-host", str(PER_HOST), "--delay", "0", "--concurrency", str(CONCURRENCY)]
+
+
+def links(ports: list[int], n: int) -> list[str]:
+    """n article URLs spread evenly over the hosts."""
+    return [f"http://127.0.0.1:{ports[i % len(ports)]}/article/details/{i}" for i in range(n)]
+
+
+def env_for(db: Path) -> dict[str, str]:
+    return {**os.environ, "TRACKER_DB": str(db), "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1",
+            "no_proxy": "127.0.0.1"}
+
+
+def build(db: Path, urls: list[str]) -> None:
+    """An outline of the links under a few topic headings, imported by the real command."""
+    outline = db.with_suffix(".md")
+    per = len(urls) // len(TOPICS) + 1
+    lines = []
+    for t, topic in enumerate(TOPICS):
+        lines.append(f"## {topic}\n")
+        lines += [f"- [文章 {i}]({url})" for i, url in enumerate(urls[t * per:(t + 1) * per], t * per)]
+        lines.append("")
+    outline.write_text("\n".join(lines), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "tracker", "import", str(outline)], env=env_for(db), check=True,
+                   capture_output=True)
+
+
+def whole_command(db: Path) -> tuple[float, int, str]:
+    """Wall time and peak RSS (KiB) of one `tracker crawl --json` process."""
+    errors = db.with_suffix(".err")
+    start = time.perf_counter()
+    with errors.open("wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "tracker", "crawl", *FLAGS, "--json"], env=env_for(db),
+                                stdout=subprocess.PIPE, stderr=err)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        # wait4 rather than wait: it returns the child's own resource usage, peak RSS included.
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"crawl failed: {errors.read_text()[-500:]}")
+    return wall, usage.ru_maxrss, out.decode().strip()
+
+
+def in_process(db: Path) -> float:
+    """Wall time of `crawl()` alone, in a process that has already imported everything."""
+    os.environ.update(NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    from tracker import db as dbmod
+    from tracker.cli import crawl_settings
+    from tracker.crawl.run import crawl
+
+    database = dbmod.open_db(f"sqlite:///{db}")
+    settings = crawl_settings(concurrency=CONCURRENCY, per_host=PER_HOST, delay=0.0)
+    start = time.perf_counter()
+    summary = crawl(database, settings)
+    wall = time.perf_counter() - start
+    database.close()
+    assert summary.ok == summary.checked, summary
+    return wall
+
+
+def linkchecker(urls: list[str], tmp: Path, tuned: bool) -> float:
+    """LinkChecker checking the same URLs with 50 threads; tuned lifts its 10 requests/s per host default."""
+    config = tmp / "linkcheckerrc"
+    config.write_text("[checking]\nmaxrequestspersecond=1000\n" if tuned else "[checking]\n", encoding="utf-8")
+    exe = shutil.which("linkchecker") or sys.exit("linkchecker not installed: pip install -e '.[bench]'")
+    start = time.perf_counter()
+    subprocess.run([exe, "-f", str(config), "--stdin", "-r", "0", "-t", str(CONCURRENCY), "-o", "none",
+                    "--no-status", "--check-extern"], input="\n".join(urls).encode(), env=env_for(tmp / "x.db"),
+                   capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--links", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-linkchecker", action="store_true")
+    parser.add_argument("--memory", type=int, default=0, help="also crawl this many links for peak memory")
+    args = parser.parse_args()
+    bound = args.links * LATENCY / (PER_HOST * HOSTS)
+    with SlowWeb(HOSTS, LATENCY) as web, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        urls = links(web.ports, args.links)
+        template = tmp / "template.db"
+        build(template, urls)
+        print(f"{args.links} links over {HOSTS} hosts, {LATENCY * 1000:.0f} ms each, "
+              f"network bound {bound:.2f} s")
+
+        walls, rss = [], []
+        for run in range(args.runs):
+            db = tmp / f"run{run}.db"
+            shutil.copy(template, db)
+            before = web.served()
+            wall, peak, out = whole_command(db)
+            assert web.served() - before == args.links + HOSTS, "every page and robots.txt once"
+            walls.append(wall)
+            rss.append(peak)
+        print(f"tracker crawl, whole process: {', '.join(f'{w:.2f}' for w in walls)} s; median "
+              f"{statistics.median(walls):.2f} s = {statistics.median(walls) / bound:.2f} x bound; "
+              f"peak RSS {max(rss) / 1024:.0f} MB; {out}")
+        inner = []
+        for run in range(args.runs):
+            db = tmp / f"inner{run}.db"
+            shutil.copy(template, db)
+            inner.append(in_process(db))
+        print(f"crawl() in process: {', '.join(f'{w:.2f}' for w in inner)} s; median "
+              f"{statistics.median(inner):.2f} s = {statistics.median(inner) / bound:.2f} x bound")
+
+        if not args.skip_linkchecker:
+            for tuned in (False, True):
+                before = web.served()
+                lc = linkchecker(urls, tmp, tuned)
+                served = web.served() - before
+                label = "maxrequestspersecond=1000" if tuned else "default settings"
+                print(f"LinkChecker 10.6, 50 threads, {label}: {lc:.2f} s for {served} requests; "
+                      f"tracker's throughput {lc / statistics.median(walls):.1f} x (whole process)")
+
+    if args.memory:
+        with SlowWeb(HOSTS, LATENCY) as web, tempfile.TemporaryDirectory() as tmp_name:
+            db = Path(tmp_name) / "memory.db"
+            build(db, links(web.ports, args.memory))
+            wall, peak, out = whole_command(db)
+            print(f"{args.memory} links: {wall:.1f} s (bound {args.memory * LATENCY / (PER_HOST * HOSTS):.1f} s), "
+                  f"peak RSS {peak / 1024:.0f} MB; {out}")
+
+
+if __name__ == "__main__":
+    main()

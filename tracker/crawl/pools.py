@@ -1,0 +1,91 @@
+"""One small connection pool per host, behind a single httpx client.
+
+httpcore's pool looks at every connection it holds each time a request is queued or a response
+closes; with one shared pool of 50 connections that scan was the crawler's largest cost (a third of
+its CPU in the crawl benchmark). The crawler already limits each host to a few requests at a time,
+so a pool per host holding that many connections costs the same sockets and scans almost nothing.
+
+Pools of hosts with nothing in flight are closed, oldest first, once more than `max_pools` exist,
+so a crawl over thousands of hosts does not keep a socket open to each of them.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the standard environment variables name for `url`, or None to connect directly."""
+    proxies = urllib.request.getproxies()
+    parts = urlsplit(url)
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
+
+
+@dataclass
+class _Pool:
+    transport: httpx.AsyncHTTPTransport
+    busy: int = 0  # responses handed out and not yet closed
+
+
+class _Counted(httpx.AsyncByteStream):
+    """A response body that tells its pool when it is closed, so idle pools can be told apart."""
+
+    def __init__(self, stream: Any, pool: _Pool) -> None:
+        self.stream, self.pool, self.open = stream, pool, True
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if self.open:
+            self.open = False
+            self.pool.busy -= 1
+        await self.stream.aclose()
+
+
+class HostPools(httpx.AsyncBaseTransport):
+    """Routes each request to its host's own pool, made on first use with the proxy the environment names."""
+
+    def __init__(self, per_host: int, max_pools: int, ssl_context: Any = None) -> None:
+        self.limits = httpx.Limits(max_connections=per_host + 1, max_keepalive_connections=per_host)
+        self.max_pools = max(max_pools, 1)
+        self.ssl_context = ssl_context if ssl_context is not None else httpx.create_ssl_context()
+        self.pools: OrderedDict[tuple[str, str, int | None], _Pool] = OrderedDict()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        key = (url.scheme, url.host, url.port)
+        pool = self.pools.get(key)
+        if pool is None:
+            await self._evict()
+            pool = self.pools[key] = _Pool(httpx.AsyncHTTPTransport(
+                verify=self.ssl_context, limits=self.limits, proxy=proxy_for(str(url)), trust_env=False))
+        self.pools.move_to_end(key)
+        pool.busy += 1
+        try:
+            response = await pool.transport.handle_async_request(request)
+        except BaseException:
+            pool.busy -= 1
+            raise
+        response.stream = _Counted(response.stream, pool)
+        return response
+
+    async def _evict(self) -> None:
+        for key in [k for k, p in self.pools.items() if p.busy == 0][: max(0, len(self.pools) + 1 - self.max_pools)]:
+            await self.pools.pop(key).transport.aclose()
+
+    async def aclose(self) -> None:
+        for pool in self.pools.values():
+            await pool.transport.aclose()
+        self.pools.clear()
