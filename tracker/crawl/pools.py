@@ -11,6 +11,7 @@ so a crawl over thousands of hosts does not keep a socket open to each of them.
 
 from __future__ import annotations
 
+import ssl
 import urllib.request
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -60,8 +61,14 @@ class HostPools(httpx.AsyncBaseTransport):
     def __init__(self, per_host: int, max_pools: int, ssl_context: Any = None) -> None:
         self.limits = httpx.Limits(max_connections=per_host + 1, max_keepalive_connections=per_host)
         self.max_pools = max(max_pools, 1)
-        self.ssl_context = ssl_context if ssl_context is not None else httpx.create_ssl_context()
+        self._ssl_context = ssl_context
         self.pools: OrderedDict[tuple[str, str, int | None], _Pool] = OrderedDict()
+
+    def ssl_context(self) -> Any:
+        """One TLS context for every pool, made on first use (loading the CA bundle takes ~40 ms)."""
+        if self._ssl_context is None:
+            self._ssl_context = httpx.create_ssl_context()
+        return self._ssl_context
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -69,8 +76,11 @@ class HostPools(httpx.AsyncBaseTransport):
         pool = self.pools.get(key)
         if pool is None:
             await self._evict()
+            proxy = proxy_for(str(url))
+            # A plain-HTTP pool never speaks TLS, so it need not wait for the CA bundle to load.
+            tls = self.ssl_context() if url.scheme == "https" or proxy else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             pool = self.pools[key] = _Pool(httpx.AsyncHTTPTransport(
-                verify=self.ssl_context, limits=self.limits, proxy=proxy_for(str(url)), trust_env=False))
+                verify=tls, limits=self.limits, proxy=proxy, trust_env=False))
         self.pools.move_to_end(key)
         pool.busy += 1
         try:

@@ -1,25 +1,27 @@
 """`tracker crawl`: which items are due, fetching them, and storing each result as it arrives.
 
-Each response is committed in its own short transaction, so a crawl killed at any moment keeps
-everything fetched so far, and the next run starts with what is still due.
+Results are committed as they arrive (one short transaction per arriving batch), so a crawl killed
+at any moment keeps everything stored so far, and the next run starts with what is still due.
+Fetching and reading happen in `workers`; this module decides what to fetch and records results.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from tracker import config, urls
 from tracker import db as dbmod
-from tracker.crawl.fetcher import Request, Response, Settings
+from tracker.crawl.fetcher import Request, Settings
+from tracker.crawl.reading import Outcome
 from tracker.models import Fetch
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
@@ -31,7 +33,6 @@ BACKOFF = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 CHILD_CAP = 50
 # Statuses whose items the crawler visits: everything on the reading list, not the paper inbox.
 CRAWLED_STATUSES = ("unread", "reading", "digested", "skipped")
-_LOGIN = ("/login", "/signin", "/sign_in", "/passport", "/account/unhuman", "/accounts/login")
 
 
 @dataclass
@@ -115,56 +116,14 @@ def requests_for(items: list[Due], endpoints: config.Endpoints, force: bool) -> 
         yield Request(key=item.id, url=url, etag=etag, last_modified=modified, headers=headers)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """A response read by its site's extractor: what gets stored."""
-
-    state: str
-    http_status: int | None
-    final_url: str
-    error: str | None
-    title: str | None
-    meta: dict[str, Any]
-    text: str
-    children: tuple[Any, ...]
+_UPDATE_FETCH = fetch_t.update().where(fetch_t.c.item_id == bindparam("fetched_item"))
 
 
-def interpret(item: Due, response: Response) -> Outcome:
-    """Decide an item's state from the response and its site's extractor (walls count as blocked)."""
-    from tracker.crawl.sites import Page, site_for
+def store(conn: Connection, item: Due, outcome: Outcome, now: datetime, child_cap: int) -> int:
+    """Record one item's crawl; returns the number of child items discovered.
 
-    site = site_for(item.url)
-    page = Page(url=item.url, final_url=response.final_url, status=response.http_status,
-                headers=response.headers, body=response.body, charset=response.charset)
-    state, error = response.state, response.error
-    title, meta, text, children = None, {}, "", ()
-    if state == "ok" and any(marker in response.final_url.lower() for marker in _LOGIN) and \
-            response.final_url != response.url:
-        state, error = "blocked", "redirected to a sign-in page"
-    elif state == "ok":
-        try:
-            extracted = site.extract(page)
-        except RecursionError:
-            extracted = None
-            state, error = "error", "page too deeply nested to read"
-        if extracted is not None:
-            title, meta, text, children = extracted.title, extracted.meta, extracted.text, extracted.children
-            if extracted.blocked:
-                state, error = "blocked", extracted.blocked
-    elif state in ("blocked", "gone", "error") and hasattr(site, "blocked_status"):
-        reason = site.blocked_status(page)
-        if reason:
-            state, error = "blocked", reason
-    if item.parent_id is not None:
-        children = ()  # one level deep: an article found on a listing does not bring its own links
-    return Outcome(state=state, http_status=response.http_status, final_url=response.final_url, error=error,
-                   title=title, meta=meta, text=text, children=children)
-
-
-def store(conn: Connection, item: Due, response: Response, outcome: Outcome, now: datetime,
-          classifier: Any, child_cap: int) -> int:
-    """Record one item's crawl; returns the number of child items discovered."""
-    old = conn.execute(select(fetch_t).where(fetch_t.c.item_id == item.id)).mappings().first()
+    Topics the page suggested (`outcome.tags`) are kept only if no topic claims the item by now.
+    """
     failed = outcome.state in ("blocked", "gone", "error")
     attempts = (item.attempts + 1) if failed else 0
     values: dict[str, Any] = dict(state=outcome.state, http_status=outcome.http_status, final_url=outcome.final_url,
@@ -172,25 +131,14 @@ def store(conn: Connection, item: Due, response: Response, outcome: Outcome, now
                                   next_due=now + (BACKOFF[min(attempts, len(BACKOFF)) - 1] if failed else REFRESH))
     if outcome.state == "ok":
         values.update(title=outcome.title, meta=json.dumps(outcome.meta, ensure_ascii=False, default=str),
-                      text=outcome.text or None, etag=response.headers.get("etag"),
-                      last_modified=response.headers.get("last-modified"))
-    if old is None:
-        conn.execute(fetch_t.insert().values(item_id=item.id, **values))
-    else:
-        conn.execute(fetch_t.update().where(fetch_t.c.item_id == item.id).values(**values))
-    if outcome.state == "ok" and classifier is not None:
-        _classify(conn, item.id, outcome, classifier)
+                      text=outcome.text or None, etag=outcome.etag, last_modified=outcome.last_modified)
+    # One statement shape per set of columns, compiled once and reused for every page.
+    if conn.execute(_UPDATE_FETCH, {"fetched_item": item.id, **values}).rowcount == 0:
+        conn.execute(fetch_t.insert(), {"item_id": item.id, **values})
+    if outcome.tags and conn.execute(select(tag_t.c.slug).where(tag_t.c.item_id == item.id).limit(1)).first() is None:
+        conn.execute(tag_t.insert(), [dict(item_id=item.id, slug=slug, origin="auto", score=score)
+                                      for slug, score in outcome.tags])
     return _add_children(conn, item.id, outcome.children[:child_cap], now) if outcome.children else 0
-
-
-def _classify(conn: Connection, item_id: int, outcome: Outcome, classifier: Any) -> None:
-    """An item no topic claims yet is tagged from what its page says about itself."""
-    if conn.execute(select(tag_t.c.slug).where(tag_t.c.item_id == item_id).limit(1)).first() is not None:
-        return
-    description = str(outcome.meta.get("description") or "")
-    tags = classifier.tags(" ".join([outcome.title or "", description])) or classifier.tags(outcome.text[:3000])
-    for slug, score in tags:
-        conn.execute(tag_t.insert().values(item_id=item_id, slug=slug, origin="auto", score=score))
 
 
 def _add_children(conn: Connection, parent_id: int, children: tuple[Any, ...], now: datetime) -> int:
@@ -216,35 +164,49 @@ def _add_children(conn: Connection, parent_id: int, children: tuple[Any, ...], n
 
 
 def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, child_cap: int = CHILD_CAP,
-          now: datetime | None = None, progress: Callable[[int, int], None] | None = None) -> CrawlSummary:
-    """Fetch every due item, storing each result as it comes; returns the summary counts."""
+          now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
+          workers: int | None = None) -> CrawlSummary:
+    """Fetch every due item, storing each result as it comes; returns the summary counts.
+
+    `workers` is the number of worker processes (None: chosen from the crawl's size and the cores;
+    0: everything in this process). Results are stored in one transaction per arriving batch,
+    committed at once: nothing is held back, and a burst costs one commit.
+    """
     from tracker import vocab
-    from tracker.topics import Classifier
+    from tracker.crawl.workers import Job, run_here, run_in_workers, split_by_host, worker_count
 
     now = now or dbmod.utcnow()
     with database.read() as conn:
         items, skipped = due_items(conn, now, force)
         defs = vocab.topic_defs(conn)
+        tagged = set(conn.execute(select(tag_t.c.item_id).distinct()).scalars())
     summary = CrawlSummary(skipped=skipped)
     if not items:
         return summary
     by_id = {item.id: item for item in items}
-    classifier = Classifier(defs) if defs else None
-    ordered = interleave(items)
-    requests = requests_for(ordered, config.endpoints(), force)
+    jobs = [Job(request=req, url=by_id[req.key].url, is_child=by_id[req.key].parent_id is not None,
+                classify=req.key not in tagged) for req in requests_for(interleave(items), config.endpoints(), force)]
 
-    async def consume() -> None:
-        from tracker.crawl.fetcher import fetch_all
-
-        async for response in fetch_all(requests, settings):
-            item = by_id[response.key]
-            outcome = interpret(item, response)
-            with database.write() as conn:
-                summary.discovered += store(conn, item, response, outcome, dbmod.utcnow(), classifier, child_cap)
+    def record(results: list[tuple[int, Outcome]]) -> None:
+        with database.write() as conn:
+            stamp = dbmod.utcnow()
+            for item_id, outcome in results:
+                summary.discovered += store(conn, by_id[item_id], outcome, stamp, child_cap)
+        for _item_id, outcome in results:
             summary.checked += 1
             setattr(summary, outcome.state, getattr(summary, outcome.state) + 1)
             if progress is not None:
                 progress(summary.checked, len(items))
 
-    asyncio.run(consume())
+    hosts = {_request_host(job.request.url) for job in jobs}
+    count = worker_count(len(jobs), len(hosts), settings.concurrency) if workers is None else workers
+    if count > 0:
+        run_in_workers(split_by_host(jobs, count, _request_host), settings, defs, record)
+    else:
+        run_here(jobs, settings, defs, lambda item_id, outcome: record([(item_id, outcome)]))
     return summary
+
+
+def _request_host(url: str) -> str:
+    # Requests, not items, are split: every GitHub API call goes to one host, and one worker.
+    return urlsplit(url).netloc.lower()

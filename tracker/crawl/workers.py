@@ -1,0 +1,200 @@
+"""Fetching and reading pages, in this process or split by host over worker processes.
+
+A 100 KB page costs about 1.3 ms of CPU to fetch (httpx) and 1.5 ms to read (lxml and the
+extractor); in one process the two queue for the interpreter lock, and a large crawl becomes
+CPU-bound long before the network is. So a large crawl is split by host over worker processes,
+each fetching and reading its own hosts (a host belongs to one worker, so its politeness limits
+hold), and each sends back only what the database records, never page bodies. The crawl's own
+process stores results as they come.
+
+A page that crashes the reader (lxml is C code) takes down its worker, not the crawl: the worker
+says which page it is reading before it reads it, so that page is recorded as an error and a
+fresh worker carries on with the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from tracker.crawl.fetcher import Request, Response, Settings
+from tracker.crawl.reading import Outcome, read_safely, start_reader
+
+# Below this many due pages a worker's start-up (an interpreter and lxml, about 0.2 s) is not worth it.
+WORKER_THRESHOLD = 100
+MAX_WORKERS = 4
+# A shard whose worker keeps dying is given up after this many fresh starts.
+MAX_RESTARTS = 3
+
+
+@dataclass(frozen=True)
+class Job:
+    """One page to fetch and read: the request, and what reading it needs to know of its item."""
+
+    request: Request
+    url: str  # the item's URL (the request may go to an API instead)
+    is_child: bool
+    classify: bool
+
+    @property
+    def id(self) -> int:
+        """The item's id."""
+        return self.request.key
+
+
+Emit = Callable[[int, Outcome], None]
+Reader = Callable[[str, bool, Response, bool], Outcome]
+
+
+async def fetch_and_read(jobs: Sequence[Job], settings: Settings, emit: Emit,
+                         reading: Callable[[int], None] | None = None, reader: Reader = read_safely) -> None:
+    """Fetch every job's page and hand each read outcome to `emit` as it completes.
+
+    `reading(id)` is told before each page is read; `reader` reads it (a test puts a crashing one here).
+    """
+    from tracker.crawl.fetcher import fetch_all
+
+    by_id = {job.id: job for job in jobs}
+    async for response in fetch_all((job.request for job in jobs), settings):
+        job = by_id[response.key]
+        if reading is not None:
+            reading(job.id)
+        emit(job.id, reader(job.url, job.is_child, response, job.classify))
+
+
+def worker_count(due: int, hosts: int, concurrency: int) -> int:
+    """Worker processes for a crawl: none when it is small, on one core, or over one host."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if due < WORKER_THRESHOLD or cores < 2:
+        return 0
+    return max(0, min(cores, MAX_WORKERS, hosts, concurrency))
+
+
+def split_by_host(jobs: Sequence[Job], shards: int, host_of: Callable[[str], str]) -> list[list[Job]]:
+    """Jobs in `shards` groups, each host wholly in one, the busiest hosts spread first; order kept."""
+    counts: dict[str, int] = {}
+    for job in jobs:
+        host = host_of(job.request.url)
+        counts[host] = counts.get(host, 0) + 1
+    load = [0] * shards
+    shard_of: dict[str, int] = {}
+    for host, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+        target = load.index(min(load))
+        shard_of[host] = target
+        load[target] += count
+    groups: list[list[Job]] = [[] for _ in range(shards)]
+    for job in jobs:
+        groups[shard_of[host_of(job.request.url)]].append(job)
+    return [g for g in groups if g]
+
+
+def _worker(jobs: list[Job], settings: Settings, topic_defs: list[Any], conn: Any, reader: Reader) -> None:
+    """A worker process: fetch and read its jobs, sending ("reading", id) and ("done", id, outcome)."""
+    import signal
+
+    # Ctrl-C reaches the whole process group; the crawl's own process decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    start_reader(topic_defs)
+    try:
+        asyncio.run(fetch_and_read(jobs, settings, lambda item_id, outcome: conn.send(("done", item_id, outcome)),
+                                   lambda item_id: conn.send(("reading", item_id)), reader))
+    except (BrokenPipeError, EOFError, OSError):
+        pass  # the crawl's process is gone (killed): nothing is left to report to
+    finally:
+        conn.close()
+
+
+@dataclass
+class _Shard:
+    jobs: dict[int, Job]
+    process: Any = None
+    conn: Any = None
+    reading: int | None = None
+    restarts: int = 0
+
+
+def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequence[Any],
+                   on_results: Callable[[list[tuple[int, Outcome]]], None], reader: Reader = read_safely) -> None:
+    """Run each shard in its own worker process, passing results to `on_results` in arrival batches.
+
+    Each worker gets an equal share of the global concurrency cap, so the cap holds overall.
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    # spawn, not fork: this process already holds a database connection and maybe threads.
+    context = multiprocessing.get_context("spawn")
+    share = replace(settings, concurrency=max(1, settings.concurrency // max(len(shards), 1)))
+    defs = list(topic_defs)
+
+    def start(shard: _Shard) -> None:
+        receiver, sender = context.Pipe(duplex=False)
+        shard.process = context.Process(target=_worker, args=(list(shard.jobs.values()), share, defs, sender, reader),
+                                        daemon=True)
+        shard.process.start()
+        sender.close()
+        shard.conn, shard.reading = receiver, None
+
+    live: dict[Any, _Shard] = {}
+    try:
+        for jobs in shards:
+            shard = _Shard(jobs={job.id: job for job in jobs})
+            start(shard)
+            live[shard.conn] = shard
+        while live:
+            batch: list[tuple[int, Outcome]] = []
+            for ready in wait(list(live)):
+                shard = live[ready]
+                conn = shard.conn
+                try:
+                    while conn.poll():
+                        message = conn.recv()
+                        if message[0] == "reading":
+                            shard.reading = message[1]
+                        else:
+                            shard.jobs.pop(message[1], None)
+                            shard.reading = None
+                            batch.append((message[1], message[2]))
+                except (EOFError, OSError):
+                    del live[conn]
+                    batch += _worker_ended(shard)
+                    if shard.jobs and shard.restarts <= MAX_RESTARTS:
+                        start(shard)
+                        live[shard.conn] = shard
+            if batch:
+                on_results(batch)
+    finally:
+        for shard in live.values():
+            shard.process.terminate()
+        for shard in live.values():
+            shard.process.join()
+
+
+def _worker_ended(shard: _Shard) -> list[tuple[int, Outcome]]:
+    """Results owed by a worker that has exited: the page it died reading, or everything if it keeps dying."""
+    shard.conn.close()
+    shard.process.join()
+    if not shard.jobs:
+        return []
+    shard.restarts += 1
+    blamed = [shard.reading] if shard.reading in shard.jobs else []
+    if shard.restarts > MAX_RESTARTS:
+        blamed = list(shard.jobs)
+    code = shard.process.exitcode
+    out = []
+    for item_id in blamed:
+        job = shard.jobs.pop(item_id)
+        reason = "the page crashed the page reader" if item_id == shard.reading else \
+            f"crawl worker stopped (exit code {code})"
+        out.append((item_id, Outcome(state="error", http_status=None, final_url=job.url, error=reason, title=None,
+                                     meta={}, text="", children=())))
+    return out
+
+
+def run_here(jobs: Iterable[Job], settings: Settings, topic_defs: Sequence[Any], emit: Emit) -> None:
+    """Fetch and read in this process, for small crawls."""
+    start_reader(topic_defs)
+    asyncio.run(fetch_and_read(list(jobs), settings, emit))
