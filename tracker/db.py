@@ -23,6 +23,8 @@ event_t = Event.__table__  # type: ignore[attr-defined]
 tag_t = ItemTopic.__table__  # type: ignore[attr-defined]
 
 BUSY_TIMEOUT_MS = 30_000
+# 64 MB of page cache: big imports build indexes over 100,000 rows; the default 2 MB thrashes.
+CACHE_KIB = 65_536
 
 
 def utcnow() -> datetime:
@@ -49,12 +51,24 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction, taken immediately so two writers queue instead of deadlocking."""
+    def write(self, cache_kib: int | None = None) -> Iterator[Connection]:
+        """A write transaction, taken immediately so two writers queue instead of deadlocking.
+
+        `cache_kib` caps SQLite's page cache for it: a long stream of small writes (a crawl)
+        touches many pages once each, and would otherwise grow the cache to its full 64 MB.
+        """
         with self.engine.connect() as conn:
             conn.info["immediate"] = True
-            with conn.begin():
-                yield conn
+            # Through the driver, outside SQLAlchemy's transaction bookkeeping (a pragma is not a write).
+            driver = conn.connection.driver_connection if cache_kib is not None and self.is_sqlite else None
+            if driver is not None:
+                driver.execute(f"PRAGMA cache_size = -{int(cache_kib or 0)}")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if driver is not None:
+                    driver.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -79,8 +93,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
-        # 64 MB of page cache: big imports build indexes over 100,000 rows; the default 2 MB thrashes.
-        cur.execute("PRAGMA cache_size = -65536")
+        cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")

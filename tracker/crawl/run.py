@@ -31,6 +31,7 @@ fetch_t = Fetch.__table__  # type: ignore[attr-defined]
 REFRESH = timedelta(days=30)
 BACKOFF = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 CHILD_CAP = 50
+WRITE_CACHE_KIB = 4096  # each batch writes a few rows; a big cache only holds pages never read again
 # Statuses whose items the crawler visits: everything on the reading list, not the paper inbox.
 CRAWLED_STATUSES = ("unread", "reading", "digested", "skipped")
 
@@ -188,7 +189,7 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
                 classify=req.key not in tagged) for req in requests_for(interleave(items), config.endpoints(), force)]
 
     def record(results: list[tuple[int, Outcome]]) -> None:
-        with database.write() as conn:
+        with database.write(cache_kib=WRITE_CACHE_KIB) as conn:
             stamp = dbmod.utcnow()
             for item_id, outcome in results:
                 summary.discovered += store(conn, by_id[item_id], outcome, stamp, child_cap)

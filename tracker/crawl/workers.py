@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,6 +29,7 @@ WORKER_THRESHOLD = 100
 MAX_WORKERS = 4
 # A shard whose worker keeps dying is given up after this many fresh starts.
 MAX_RESTARTS = 3
+BATCH_WINDOW = 0.02  # seconds
 
 
 @dataclass(frozen=True)
@@ -146,24 +148,18 @@ def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequ
             live[shard.conn] = shard
         while live:
             batch: list[tuple[int, Outcome]] = []
-            for ready in wait(list(live)):
-                shard = live[ready]
-                conn = shard.conn
-                try:
-                    while conn.poll():
-                        message = conn.recv()
-                        if message[0] == "reading":
-                            shard.reading = message[1]
-                        else:
-                            shard.jobs.pop(message[1], None)
-                            shard.reading = None
-                            batch.append((message[1], message[2]))
-                except (EOFError, OSError):
-                    del live[conn]
-                    batch += _worker_ended(shard)
-                    if shard.jobs and shard.restarts <= MAX_RESTARTS:
-                        start(shard)
-                        live[shard.conn] = shard
+            gathered_until: float | None = None
+            # Results that arrive within BATCH_WINDOW of the first share one commit: a commit
+            # costs more than storing a page, and a killed crawl loses at most that much.
+            while live and (gathered_until is None or time.monotonic() < gathered_until):
+                timeout: float | None = None if gathered_until is None else max(0.0, gathered_until - time.monotonic())
+                ready = wait(list(live), timeout)
+                if not ready:
+                    break
+                for conn in ready:
+                    batch += _receive(live, live[conn], start)
+                if batch and gathered_until is None:
+                    gathered_until = time.monotonic() + BATCH_WINDOW
             if batch:
                 on_results(batch)
     finally:
@@ -171,6 +167,28 @@ def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequ
             shard.process.terminate()
         for shard in live.values():
             shard.process.join()
+
+
+def _receive(live: dict[Any, _Shard], shard: _Shard, start: Callable[[_Shard], None]) -> list[tuple[int, Outcome]]:
+    """Everything a worker has sent so far; a worker that ended is restarted with what it still owes."""
+    batch: list[tuple[int, Outcome]] = []
+    conn = shard.conn
+    try:
+        while conn.poll():
+            message = conn.recv()
+            if message[0] == "reading":
+                shard.reading = message[1]
+            else:
+                shard.jobs.pop(message[1], None)
+                shard.reading = None
+                batch.append((message[1], message[2]))
+    except (EOFError, OSError):
+        del live[conn]
+        batch += _worker_ended(shard)
+        if shard.jobs and shard.restarts <= MAX_RESTARTS:
+            start(shard)
+            live[shard.conn] = shard
+    return batch
 
 
 def _worker_ended(shard: _Shard) -> list[tuple[int, Outcome]]:
