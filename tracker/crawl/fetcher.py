@@ -27,7 +27,6 @@ REDIRECTS = (301, 302, 303, 307, 308)
 ROBOTS_MAX_BYTES = 500_000
 ROBOTS_TIMEOUT = 10.0
 MAX_CRAWL_DELAY = 60.0
-READ_CHUNK = 65_536
 
 
 @dataclass(frozen=True)
@@ -320,7 +319,8 @@ class Fetcher:
         chunks: list[bytes] = []
         size = 0
         try:
-            async for raw in response.aiter_raw(READ_CHUNK):
+            # Chunks as the socket gives them (at most 64 KB): a chunk size would copy each through a buffer.
+            async for raw in response.aiter_raw():
                 for piece in decoder.feed(raw, cap - size):
                     size += len(piece)
                     if size > cap:

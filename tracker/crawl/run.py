@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from tracker import config, urls
 from tracker import db as dbmod
@@ -64,6 +65,7 @@ class Due:
     etag: str | None
     last_modified: str | None
     attempts: int
+    fetched: bool = False  # a fetch row exists (crawled before)
 
 
 def _crawlable(url: str | None) -> bool:
@@ -86,7 +88,8 @@ def due_items(conn: Connection, now: datetime, force: bool) -> tuple[list[Due], 
             continue
         if force or row.fetched is None or row.next_due is None or row.next_due <= now:
             due.append(Due(id=row.id, url=row.url, parent_id=row.parent_id, etag=row.etag,
-                           last_modified=row.last_modified, attempts=row.attempts or 0))
+                           last_modified=row.last_modified, attempts=row.attempts or 0,
+                           fetched=row.fetched is not None))
         else:
             skipped += 1
     return due, skipped
@@ -120,11 +123,7 @@ def requests_for(items: list[Due], endpoints: config.Endpoints, force: bool) -> 
 _UPDATE_FETCH = fetch_t.update().where(fetch_t.c.item_id == bindparam("fetched_item"))
 
 
-def store(conn: Connection, item: Due, outcome: Outcome, now: datetime, child_cap: int) -> int:
-    """Record one item's crawl; returns the number of child items discovered.
-
-    Topics the page suggested (`outcome.tags`) are kept only if no topic claims the item by now.
-    """
+def _fetch_values(item: Due, outcome: Outcome, now: datetime) -> dict[str, Any]:
     failed = outcome.state in ("blocked", "gone", "error")
     attempts = (item.attempts + 1) if failed else 0
     values: dict[str, Any] = dict(state=outcome.state, http_status=outcome.http_status, final_url=outcome.final_url,
@@ -133,13 +132,42 @@ def store(conn: Connection, item: Due, outcome: Outcome, now: datetime, child_ca
     if outcome.state == "ok":
         values.update(title=outcome.title, meta=json.dumps(outcome.meta, ensure_ascii=False, default=str),
                       text=outcome.text or None, etag=outcome.etag, last_modified=outcome.last_modified)
-    # One statement shape per set of columns, compiled once and reused for every page.
-    if conn.execute(_UPDATE_FETCH, {"fetched_item": item.id, **values}).rowcount == 0:
-        conn.execute(fetch_t.insert(), {"item_id": item.id, **values})
-    if outcome.tags and conn.execute(select(tag_t.c.slug).where(tag_t.c.item_id == item.id).limit(1)).first() is None:
-        conn.execute(tag_t.insert(), [dict(item_id=item.id, slug=slug, origin="auto", score=score)
-                                      for slug, score in outcome.tags])
-    return _add_children(conn, item.id, outcome.children[:child_cap], now) if outcome.children else 0
+    return values
+
+
+def store(conn: Connection, results: list[tuple[Due, Outcome]], now: datetime, child_cap: int) -> int:
+    """Record a batch of crawled items; returns the number of child items discovered.
+
+    Fetch rows are written with one executemany per statement shape (a failed page keeps its
+    earlier title and metadata, so its row has fewer columns). Topics a page suggested
+    (`outcome.tags`) are kept only if no topic claims the item by now.
+    """
+    groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for item, outcome in results:
+        values = _fetch_values(item, outcome, now)
+        groups.setdefault((item.fetched, tuple(values)), []).append({"item_id": item.id, **values})
+    for (fetched, _columns), rows in groups.items():
+        if fetched:
+            conn.execute(_UPDATE_FETCH, [{"fetched_item": row.pop("item_id"), **row} for row in rows])
+            continue
+        try:
+            with conn.begin_nested():
+                conn.execute(fetch_t.insert(), rows)
+        except IntegrityError:
+            # Another crawl stored some of these meanwhile: update where a row exists, insert the rest.
+            for row in rows:
+                params = {"fetched_item": row["item_id"], **{k: v for k, v in row.items() if k != "item_id"}}
+                if conn.execute(_UPDATE_FETCH, params).rowcount == 0:
+                    conn.execute(fetch_t.insert(), row)
+    discovered = 0
+    for item, outcome in results:
+        if outcome.tags and conn.execute(select(tag_t.c.slug).where(tag_t.c.item_id == item.id)
+                                         .limit(1)).first() is None:
+            conn.execute(tag_t.insert(), [dict(item_id=item.id, slug=slug, origin="auto", score=score)
+                                          for slug, score in outcome.tags])
+        if outcome.children:
+            discovered += _add_children(conn, item.id, outcome.children[:child_cap], now)
+    return discovered
 
 
 def _add_children(conn: Connection, parent_id: int, children: tuple[Any, ...], now: datetime) -> int:
@@ -190,9 +218,7 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
 
     def record(results: list[tuple[int, Outcome]]) -> None:
         with database.write(cache_kib=WRITE_CACHE_KIB) as conn:
-            stamp = dbmod.utcnow()
-            for item_id, outcome in results:
-                summary.discovered += store(conn, by_id[item_id], outcome, stamp, child_cap)
+            summary.discovered += store(conn, [(by_id[i], o) for i, o in results], dbmod.utcnow(), child_cap)
         for _item_id, outcome in results:
             summary.checked += 1
             setattr(summary, outcome.state, getattr(summary, outcome.state) + 1)
