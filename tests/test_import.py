@@ -198,17 +198,29 @@ def test_a_large_edit_keeps_the_tags_of_untouched_items(cli: Cli, tmp_path: Path
     assert len(cli.json("list", "--topic", slug)) == 2600
 
 
-def test_an_outline_adopts_a_shared_entry_another_outline_retired(cli: Cli, tmp_path: Path) -> None:
+def test_an_entry_dropped_by_its_outline_moves_to_another_that_lists_it(cli: Cli, tmp_path: Path) -> None:
     first = write(tmp_path / "a.md", "# A\n\n- [Shared](https://example.org/shared)\n- [Only A](https://example.org/a)\n")
     second = write(tmp_path / "b.md", "# B\n\n- [Shared](https://example.org/shared)\n")
     cli.json("import", str(first), str(second))
     cli("mark", "https://example.org/shared", "reading")
     write(first, "# A\n\n- [Only A](https://example.org/a)\n")
-    cli.json("import", str(first))
-    assert cli.json("show", "https://example.org/shared")["retired"] is True
-    # The next time the other outline changes, it takes the entry over, status and history intact.
-    write(second, "# B\n\n- [Shared](https://example.org/shared)\n- [New in B](https://example.org/b)\n")
-    cli.json("import", str(second))
+    assert cli.json("import", str(first))["items"]["retired"] == 0
+    # The other outline, unchanged and not even imported again, takes the entry over, status intact.
     shared = cli.json("show", "https://example.org/shared")
     assert shared["retired"] is False and shared["status"] == "reading"
     assert shared["section"] == "B"
+    assert cli.json("import", str(second))["items"]["unchanged"] == 1
+    # Once no outline lists it, it is retired, its history kept.
+    write(second, "# B\n\n- [New in B](https://example.org/b)\n")
+    assert cli.json("import", str(second))["items"]["retired"] == 1
+    assert cli.json("show", "https://example.org/shared")["retired"] is True
+
+
+def test_a_dropped_entry_is_retired_when_the_other_outline_file_is_gone(cli: Cli, tmp_path: Path) -> None:
+    first = write(tmp_path / "a.md", "# A\n\n- [Shared](https://example.org/shared)\n")
+    second = write(tmp_path / "b.md", "# B\n\n- [Shared](https://example.org/shared)\n")
+    cli.json("import", str(first), str(second))
+    second.unlink()  # nothing left to read it from: the entry cannot be handed over
+    write(first, "# A\n\n- [Other](https://example.org/other)\n")
+    assert cli.json("import", str(first))["items"]["retired"] == 1
+    assert cli.json("show", "https://example.org/shared")["retired"] is True

@@ -175,7 +175,7 @@ def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> No
     assert outline is not None  # only unchanged files are left unparsed
     if row is None:
         inserted = conn.execute(outline_t.insert().values(
-            name=src.name, path=str(src.path), title=outline.title, digest="", imported_at=now,
+            name=src.name, path=str(src.path.resolve()), title=outline.title, digest="", imported_at=now,
         )).inserted_primary_key
         assert inserted is not None
         outline_id = inserted[0]
@@ -187,7 +187,7 @@ def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> No
     retag_all = old_digest.partition(":")[2] != src.digest.partition(":")[2]
     _tag_items(conn, outline_id, src, None if retag_all else touched)
     conn.execute(update(outline_t).where(outline_t.c.id == outline_id).values(
-        path=str(src.path), title=outline.title, digest=src.digest, imported_at=now))
+        path=str(src.path.resolve()), title=outline.title, digest=src.digest, imported_at=now))
 
 
 def _sync_topics(conn: Connection, outline_id: int, topics: list[TopicDef]) -> None:
@@ -277,10 +277,40 @@ def _changes(old: Any, entry: Entry, outline_id: int) -> dict[str, object]:
 def _retire_missing(conn: Connection, outline_id: int, keys: set[str]) -> int:
     live = conn.execute(select(item_t.c.id, item_t.c.key).where(
         item_t.c.outline_id == outline_id, item_t.c.retired.is_(False), item_t.c.source == "outline"))
-    gone = [r.id for r in live if r.key not in keys]
+    dropped = {r.key: r.id for r in live if r.key not in keys}
+    kept = _hand_over(conn, outline_id, dropped) if dropped else set()
+    gone = [item_id for item_id in dropped.values() if item_id not in kept]
     for chunk in dbmod.chunks(gone, 900):
         conn.execute(update(item_t).where(item_t.c.id.in_(chunk)).values(retired=True))
     return len(gone)
+
+
+def _hand_over(conn: Connection, outline_id: int, dropped: dict[str, int]) -> set[int]:
+    """Entries this outline dropped that another imported outline still lists move to that outline.
+
+    An item belongs to one outline; another that lists the same page leaves it to its owner. When
+    the owner drops it, the other one takes it over now rather than at its own next change (an
+    unchanged file is not even parsed). Other outlines are read from their files only here, when
+    something was dropped; a file that is gone or unreadable is passed over.
+    """
+    wanted = dict(dropped)
+    kept: set[int] = set()
+    others = conn.execute(select(outline_t.c.id, outline_t.c.path).where(outline_t.c.id != outline_id)
+                          .order_by(outline_t.c.id)).all()
+    for other in others:
+        try:
+            entries = parse_outline(read_text(Path(other.path))).entries
+        except (InputError, NotFound):
+            continue
+        for entry in entries:
+            item_id = wanted.pop(entry.key, None)
+            if item_id is not None:
+                conn.execute(update(item_t).where(item_t.c.id == item_id).values(
+                    outline_id=other.id, section=_section(entry), position=entry.position))
+                kept.add(item_id)
+        if not wanted:
+            break
+    return kept
 
 
 def _ids_of_outline(conn: Connection, outline_id: int) -> dict[str, int]:
