@@ -91,3 +91,30 @@ def test_markdown_to_a_journal_file(cli: Cli, tmp_path: Path) -> None:
     assert text.startswith("# Week 2026-W47 (2026-11-16 – 2026-11-22)")
     assert "- Basics one — basics (2026-11-18)" in text
     assert "| Basics | 1 | 1 | 2 | 50.0 | +50.0 |" in text
+
+
+def test_added_items_and_the_best_new_papers_per_topic(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    from datetime import datetime
+
+    from tests.papers.records_factory import record
+    from tracker import db as dbmod
+    from tracker.papers.store import store_papers
+
+    setup(cli, tmp_path)  # five outline items, added now
+    database = dbmod.open_db(f"sqlite:///{db_path}")
+    arrived = datetime(2026, 11, 18, 12, 0)  # Wednesday of 2026-W47, UTC
+    with database.write() as conn:
+        store_papers(conn, [record(f"2611.0000{i}", published=datetime(2026, 11, 10 + i)) for i in range(5)],
+                     arrived, query_slug="gen")
+        store_papers(conn, [record("2611.00009", published=datetime(2026, 11, 17))], arrived)  # no topic
+        # The classifier was surer of some papers than others: scores decide, then the newest.
+        conn.exec_driver_sql("UPDATE itemtopic SET score = 0.5 WHERE slug = 'gen' AND item_id IN "
+                             "(SELECT id FROM item WHERE arxiv_id IN ('2611.00003', '2611.00004'))")
+    database.close()
+    report = cli.json("report", "weekly", "--week", "2026-W47")
+    assert report["new_papers"] == 6
+    assert [p["title"] for p in report["papers"]["gen"]] == ["Paper 2611.00002", "Paper 2611.00001",
+                                                              "Paper 2611.00000"]
+    # The outline items were added this week (now), not in 2026-W47.
+    this_week = cli.json("report", "weekly")
+    assert this_week["added"] == 5 and this_week["new_papers"] == 0

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
@@ -132,23 +132,33 @@ def _entries(conn: Connection, week: Week, status: str, still_at: datetime | Non
     return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(r.at)) for r in rows]
 
 
+# One statement for every probe: building and compiling a select per day cost ten times the query.
+_DIGESTED_BETWEEN = select(event_t.c.id).where(event_t.c.at >= bindparam("start"), event_t.c.at < bindparam("end"),
+                                               event_t.c.status == "digested").limit(1)
+
+
 def _streak(conn: Connection, last_day: date) -> int:
     """Consecutive local days with something digested, ending on `last_day` (one indexed probe a day)."""
     streak, day = 0, last_day
     while True:
         start = to_utc(datetime.combine(day, time()))
         end = to_utc(datetime.combine(day + timedelta(days=1), time()))
-        hit = conn.execute(select(event_t.c.id).where(
-            event_t.c.at >= start, event_t.c.at < end, event_t.c.status == "digested").limit(1)).first()
-        if hit is None:
+        if conn.execute(_DIGESTED_BETWEEN, {"start": start, "end": end}).first() is None:
             return streak
         streak, day = streak + 1, day - timedelta(days=1)
 
 
-def _added(conn: Connection, week: Week, papers: bool) -> int:
-    source = item_t.c.source == "arxiv" if papers else item_t.c.source != "arxiv"
-    return int(conn.execute(select(func.count()).where(
-        item_t.c.added_at >= week.start, item_t.c.added_at < week.end, source)).scalar_one())
+def _added(conn: Connection, week: Week) -> tuple[int, int]:
+    """Items added to the list during the week, and papers that arrived: one pass over the items."""
+    is_paper = (item_t.c.source == "arxiv").label("paper")
+    added = papers = 0
+    for paper, count in conn.execute(select(is_paper, func.count()).where(
+            item_t.c.added_at >= week.start, item_t.c.added_at < week.end).group_by(is_paper)):
+        if paper:
+            papers = int(count)
+        else:
+            added = int(count)
+    return added, papers
 
 
 def weekly_report(conn: Connection, label: str | None = None, now: datetime | None = None) -> WeeklyReport:
@@ -173,9 +183,10 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
     from tracker.report.next import suggest_next
 
     titles = {t.slug: t.title for t in at_end.topics}
+    added, new_papers = _added(conn, week)
     return WeeklyReport(
         week=week.label, start=week.monday.isoformat(), end=sunday.isoformat(), digested=digested,
-        started=started, added=_added(conn, week, papers=False), new_papers=_added(conn, week, papers=True),
+        started=started, added=added, new_papers=new_papers,
         streak_days=_streak(conn, last_day), topics=topics, percent=at_end.percent,
         delta=round(at_end.percent - before.percent, 1), stalled=_stalled(conn, now),
         history=_history(conn, week), untouched=[titles[s] for s in _untouched(conn, week, list(titles))],
@@ -239,7 +250,12 @@ def _links(conn: Connection, week: Week) -> list[dict[str, Any]]:
 
 
 def _papers(conn: Connection, week: Week) -> dict[str, list[dict[str, Any]]]:
-    """The newest few papers per topic that arrived in the inbox during the week."""
+    """The best few papers per topic that arrived in the inbox during the week.
+
+    Best is the strongest fit to the topic (the query that found the paper, else the classifier's
+    score), then the newest. The inbox's full ranking also weighs similarity to what was read;
+    it needs scikit-learn, whose import alone would take most of the report's time budget.
+    """
     from tracker.models import Paper
 
     paper_t = Paper.__table__  # type: ignore[attr-defined]
@@ -248,7 +264,7 @@ def _papers(conn: Connection, week: Week) -> dict[str, list[dict[str, Any]]]:
                                      .outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
                         .where(item_t.c.source == "arxiv", item_t.c.status == "inbox", tag_t.c.origin != "untag",
                                item_t.c.added_at >= week.start, item_t.c.added_at < week.end)
-                        .order_by(tag_t.c.slug, paper_t.c.published.desc(), item_t.c.id))
+                        .order_by(tag_t.c.slug, tag_t.c.score.desc(), paper_t.c.published.desc(), item_t.c.id))
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         bucket = out.setdefault(r.slug, [])
