@@ -100,3 +100,25 @@ def test_progress_imports_no_network_or_parsing_libraries(database: dbmod.Databa
     assert json.loads(result.stdout)["total"] == 4
     assert "HEAVY=" in result.stderr and result.stderr.split("HEAVY=")[1].strip() == ""
     assert run_tracker("progress", "--json").returncode == 0
+
+
+def test_counting_at_a_moment_agrees_with_rewinding(database: dbmod.Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Far back, progress is counted directly instead of rewound; both must give the same answer."""
+    import random
+
+    from tracker.report import progress
+
+    seed(database)
+    rng = random.Random(5)
+    moments = [datetime(2026, 11, 2 + day, hour) for day in range(6) for hour in (0, 9, 18)]
+    for at in moments:  # a history with same-instant events too (the later event wins)
+        for item_id in rng.sample([1, 2, 3, 4, 5, 6], 2):
+            change(database, item_id, rng.choice(["reading", "digested", "skipped", "unread", "dismissed"]), at)
+    with database.read() as conn:
+        today = compute_progress(conn)
+        for at in [datetime(2026, 10, 30), *moments, datetime(2026, 11, 9)]:
+            monkeypatch.setattr(progress, "REWIND_LIMIT", 10**9)
+            rewound = progress.rewound(conn, today, at).as_json()
+            monkeypatch.setattr(progress, "REWIND_LIMIT", -1)
+            counted = progress.rewound(conn, today, at).as_json()
+            assert counted == rewound, at
