@@ -102,7 +102,8 @@ class _Host:
             await asyncio.sleep(start - now)
 
 
-def _host_key(url: str) -> str:
+def host_key(url: str) -> str:
+    """`scheme://host:port` of a URL: the unit of politeness (slots, spacing, robots.txt)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
@@ -183,7 +184,7 @@ class Fetcher:
             await self.client.aclose()
 
     def _host(self, url: str) -> _Host:
-        key = _host_key(url)
+        key = host_key(url)
         if key not in self.hosts:
             self.hosts[key] = _Host(slots=asyncio.Semaphore(max(self.settings.per_host, 1)),
                                     delay=self.settings.delay)
@@ -269,7 +270,7 @@ class Fetcher:
                     await self._check_hop(target, origin)
                     if target in chain[:-1] or target == req.url:
                         raise _Fail("error", "redirect loop", status)
-                    if _host_key(target) != _host_key(url):
+                    if host_key(target) != host_key(url):
                         # Credentials are for the host they were meant for: never hand a token to
                         # whatever host a redirect names.
                         headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
@@ -351,7 +352,7 @@ class Fetcher:
         """
         from urllib.robotparser import RobotFileParser
 
-        robots_url = _host_key(url) + "/robots.txt"
+        robots_url = host_key(url) + "/robots.txt"
         probe = Settings(timeout=min(self.settings.timeout, ROBOTS_TIMEOUT), max_bytes=ROBOTS_MAX_BYTES,
                          max_redirects=self.settings.max_redirects, user_agent=self.settings.user_agent)
         try:

@@ -87,10 +87,10 @@ def read_page(url: str, is_child: bool, response: Response, classify: bool) -> O
     return replace(outcome, tags=tuple(tags))
 
 
-def failed(response: Response, reason: str) -> Outcome:
+def failed(final_url: str, reason: str, http_status: int | None = None) -> Outcome:
     """The outcome of a page that could not be read at all."""
-    return Outcome(state="error", http_status=response.http_status, final_url=response.final_url,
-                   error=reason[:200], title=None, meta={}, text="", children=())
+    return Outcome(state="error", http_status=http_status, final_url=final_url, error=reason[:200], title=None,
+                   meta={}, text="", children=())
 
 
 def read_safely(url: str, is_child: bool, response: Response, classify: bool) -> Outcome:
@@ -98,4 +98,4 @@ def read_safely(url: str, is_child: bool, response: Response, classify: bool) ->
     try:
         return read_page(url, is_child, response, classify)
     except Exception as exc:
-        return failed(response, f"reading failed: {type(exc).__name__}: {exc}")
+        return failed(response.final_url, f"reading failed: {type(exc).__name__}: {exc}", response.http_status)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
@@ -21,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import config, urls
 from tracker import db as dbmod
-from tracker.crawl.fetcher import Request, Settings
+from tracker.crawl.fetcher import Request, Settings, host_key
 from tracker.crawl.reading import Outcome
 from tracker.models import Fetch
 
@@ -225,15 +224,11 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
             if progress is not None:
                 progress(summary.checked, len(items))
 
-    hosts = {_request_host(job.request.url) for job in jobs}
+    # Requests, not items, are split by host: every GitHub API call goes to one host, and one worker.
+    hosts = {host_key(job.request.url) for job in jobs}
     count = worker_count(len(jobs), len(hosts), settings.concurrency) if workers is None else workers
     if count > 0:
-        run_in_workers(split_by_host(jobs, count, _request_host), settings, defs, record)
+        run_in_workers(split_by_host(jobs, count, host_key), settings, defs, record)
     else:
         run_here(jobs, settings, defs, lambda item_id, outcome: record([(item_id, outcome)]))
     return summary
-
-
-def _request_host(url: str) -> str:
-    # Requests, not items, are split: every GitHub API call goes to one host, and one worker.
-    return urlsplit(url).netloc.lower()

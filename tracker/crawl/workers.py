@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tracker.crawl.fetcher import Request, Response, Settings
-from tracker.crawl.reading import Outcome, read_safely, start_reader
+from tracker.crawl.reading import Outcome, failed, read_safely, start_reader
 
 # Below this many due pages a worker's start-up (an interpreter and lxml, about 0.2 s) is not worth it.
 WORKER_THRESHOLD = 100
@@ -207,8 +207,7 @@ def _worker_ended(shard: _Shard) -> list[tuple[int, Outcome]]:
         job = shard.jobs.pop(item_id)
         reason = "the page crashed the page reader" if item_id == shard.reading else \
             f"crawl worker stopped (exit code {code})"
-        out.append((item_id, Outcome(state="error", http_status=None, final_url=job.url, error=reason, title=None,
-                                     meta={}, text="", children=())))
+        out.append((item_id, failed(job.url, reason)))
     return out
 
 
