@@ -226,7 +226,8 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
 
     # Requests, not items, are split by host: every GitHub API call goes to one host, and one worker.
     hosts = {host_key(job.request.url) for job in jobs}
-    count = worker_count(len(jobs), len(hosts), settings.concurrency) if workers is None else workers
+    count = worker_count(len(jobs), len(hosts), settings.concurrency) if workers is None else \
+        min(workers, max(settings.concurrency, 1))  # each worker needs a slot of the global cap
     if count > 0:
         run_in_workers(split_by_host(jobs, count, host_key), settings, defs, record)
     else:

@@ -68,7 +68,7 @@ async def fetch_and_read(jobs: Sequence[Job], settings: Settings, emit: Emit,
 
 
 def worker_count(due: int, hosts: int, concurrency: int) -> int:
-    """Worker processes for a crawl: none when it is small, on one core, or over one host."""
+    """Worker processes for a crawl: none when it is small or on one core; never more than hosts or slots."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if due < WORKER_THRESHOLD or cores < 2:
         return 0
