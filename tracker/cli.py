@@ -331,6 +331,16 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
         for key, value in info.items():
             print(f"{key:11} {value}")
 
+def _check_limit_and_topic(conn: Any, limit: int | None, topic: str | None) -> None:
+    """The shared checks of `--limit` and `--topic` for commands that list suggestions."""
+    from tracker import items
+
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be 1 or more")
+    if topic is not None:
+        items.check_topic(conn, topic)
+
+
 # --- crawl -------------------------------------------------------------------------------
 
 
@@ -423,14 +433,10 @@ def papers_inbox_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Papers waiting in the inbox, best fit with what you study first, each with its reason."""
-    from tracker import items
     from tracker.papers.inbox import ranked_inbox
 
     def action(conn: Any) -> Any:
-        if limit is not None and limit < 1:
-            raise UsageError("--limit must be 1 or more")
-        if topic is not None:
-            items.check_topic(conn, topic)
+        _check_limit_and_topic(conn, limit, topic)
         return ranked_inbox(conn, topic=topic, limit=limit)
 
     rows = run(lambda database: _read(database, action))
@@ -555,14 +561,10 @@ def next_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """What to read next: what you are reading, then the curriculum's next topic."""
-    from tracker import items
     from tracker.report.next import suggest_next
 
     def action(conn: Any) -> Any:
-        if limit < 1:
-            raise UsageError("--limit must be 1 or more")
-        if topic is not None:
-            items.check_topic(conn, topic)
+        _check_limit_and_topic(conn, limit, topic)
         return suggest_next(conn, limit=limit, topic=topic)
 
     suggestions = run(lambda database: _read(database, action))
