@@ -20,15 +20,24 @@ sys.path.insert(0, str(ROOT))
 from bench.gen_outline import generate  # noqa: E402
 
 
-def median_seconds(cmd: list[str], env: dict[str, str], runs: int = 9) -> float:
-    """Median wall time of a command, after one warm-up run."""
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+FLOOR = [sys.executable, "-c", "import sqlmodel, typer"]
+
+
+def medians(commands: dict[str, list[str]], env: dict[str, str], runs: int = 9) -> dict[str, float]:
+    """Median wall time of each command, after one warm-up run of each.
+
+    The runs take turns (floor, command, floor, ...) so that the VM's minute-to-minute swings in
+    speed fall on the floor and the command alike, not on whichever ran during a slow minute.
+    """
+    for cmd in commands.values():
         subprocess.run(cmd, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, env=env, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def build(db: Path, outline: Path) -> None:
@@ -54,8 +63,8 @@ def main() -> None:
         db = Path(tmp) / "bench.db"
         build(db, Path(tmp) / "big.md")
         env = {**os.environ, "TRACKER_DB": str(db), "PYTHONPATH": str(ROOT)}
-        floor = median_seconds([sys.executable, "-c", "import sqlmodel, typer"], env)
-        progress = median_seconds([sys.executable, "-m", "tracker", "progress", "--json"], env)
+        found = medians({"floor": FLOOR, "progress": [sys.executable, "-m", "tracker", "progress", "--json"]}, env)
+        floor, progress = found["floor"], found["progress"]
     print(f"floor={floor:.3f}s progress={progress:.3f}s ratio={progress / floor:.2f} (target <= 1.30)")
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
+from tracker import tally
 from tracker.errors import InputError, NotFound
 from tracker.models import Event, Outline, Topic
 from tracker.outline import Entry, parse_outline
@@ -182,10 +183,13 @@ def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> No
     else:
         outline_id = row.id
     old_digest = row.digest if row is not None else ""
-    _sync_topics(conn, outline_id, src.topics)
-    touched = _sync_items(conn, outline_id, outline.entries, now, summary)
     retag_all = old_digest.partition(":")[2] != src.digest.partition(":")[2]
-    _tag_items(conn, outline_id, src, None if retag_all else touched)
+    # A first import or a new topics file writes a row per entry, or two: count the tally once after.
+    bulk = len(outline.entries) if row is None or retag_all else 0
+    with tally.paused(conn, bulk):
+        _sync_topics(conn, outline_id, src.topics)
+        touched = _sync_items(conn, outline_id, outline.entries, now, summary)
+        _tag_items(conn, outline_id, src, None if retag_all else touched)
     conn.execute(update(outline_t).where(outline_t.c.id == outline_id).values(
         path=str(src.path.resolve()), title=outline.title, digest=src.digest, imported_at=now))
 

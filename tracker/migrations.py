@@ -164,7 +164,63 @@ def m004_goals(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals]
+# The tally: how many live (not retired) items are in each status, overall (slug '') and per topic
+# tag. Reports read it instead of joining every tag to its item (0.1 s on 100,000 items). SQLite
+# triggers keep it exact on every write, whichever code path makes it; other databases have no
+# tally and reports count directly. `tracker.tally` pauses the triggers around bulk imports.
+TALLY_FILL = (
+    "DELETE FROM tally",
+    "INSERT INTO tally (slug, status, n) SELECT '', status, count(*) FROM item WHERE retired = 0 GROUP BY status",
+    "INSERT INTO tally (slug, status, n) SELECT t.slug, i.status, count(*) FROM itemtopic t "
+    "JOIN item i ON i.id = t.item_id WHERE t.origin != 'untag' AND i.retired = 0 GROUP BY t.slug, i.status",
+)
+_BUMP = "ON CONFLICT (slug, status) DO UPDATE SET n = n + excluded.n"
+_TALLY_TRIGGERS = (
+    f"""CREATE TRIGGER tally_item_insert AFTER INSERT ON item WHEN NEW.retired = 0 BEGIN
+        INSERT INTO tally (slug, status, n) VALUES ('', NEW.status, 1) {_BUMP};
+    END""",
+    f"""CREATE TRIGGER tally_item_update AFTER UPDATE OF status, retired ON item
+    WHEN OLD.status IS NOT NEW.status OR OLD.retired IS NOT NEW.retired BEGIN
+        UPDATE tally SET n = n - 1 WHERE OLD.retired = 0 AND status = OLD.status AND (slug = ''
+            OR slug IN (SELECT slug FROM itemtopic WHERE item_id = OLD.id AND origin != 'untag'));
+        INSERT INTO tally (slug, status, n) SELECT '', NEW.status, 1 WHERE NEW.retired = 0 {_BUMP};
+        INSERT INTO tally (slug, status, n) SELECT slug, NEW.status, 1 FROM itemtopic
+            WHERE NEW.retired = 0 AND item_id = NEW.id AND origin != 'untag' {_BUMP};
+    END""",
+    """CREATE TRIGGER tally_item_delete AFTER DELETE ON item WHEN OLD.retired = 0 BEGIN
+        UPDATE tally SET n = n - 1 WHERE status = OLD.status AND (slug = ''
+            OR slug IN (SELECT slug FROM itemtopic WHERE item_id = OLD.id AND origin != 'untag'));
+    END""",
+    f"""CREATE TRIGGER tally_tag_insert AFTER INSERT ON itemtopic WHEN NEW.origin != 'untag' BEGIN
+        INSERT INTO tally (slug, status, n) SELECT NEW.slug, status, 1 FROM item
+            WHERE id = NEW.item_id AND retired = 0 {_BUMP};
+    END""",
+    """CREATE TRIGGER tally_tag_delete AFTER DELETE ON itemtopic WHEN OLD.origin != 'untag' BEGIN
+        UPDATE tally SET n = n - 1 WHERE slug = OLD.slug
+            AND status = (SELECT status FROM item WHERE id = OLD.item_id AND retired = 0);
+    END""",
+    f"""CREATE TRIGGER tally_tag_update AFTER UPDATE OF item_id, slug, origin ON itemtopic
+    WHEN OLD.item_id IS NOT NEW.item_id OR OLD.slug IS NOT NEW.slug
+        OR (OLD.origin = 'untag') IS NOT (NEW.origin = 'untag') BEGIN
+        UPDATE tally SET n = n - 1 WHERE OLD.origin != 'untag' AND slug = OLD.slug
+            AND status = (SELECT status FROM item WHERE id = OLD.item_id AND retired = 0);
+        INSERT INTO tally (slug, status, n) SELECT NEW.slug, status, 1 FROM item
+            WHERE NEW.origin != 'untag' AND id = NEW.item_id AND retired = 0 {_BUMP};
+    END""",
+)
+
+
+def m005_tally(conn: Connection) -> None:
+    """Per-topic status counts kept by triggers (SQLite only), filled from the rows already there."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("CREATE TABLE tally (slug VARCHAR NOT NULL, status VARCHAR NOT NULL, "
+                         "n INTEGER NOT NULL, PRIMARY KEY (slug, status)) WITHOUT ROWID")
+    for statement in (*_TALLY_TRIGGERS, *TALLY_FILL):
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally]
 
 _LEDGER = MetaData()
 ledger = Table(

@@ -7,7 +7,7 @@ never count.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
+from tracker import tally
 from tracker.models import STATUSES, Event, Topic
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
@@ -62,12 +63,13 @@ class Progress(Counts):
 
     def as_json(self) -> dict[str, Any]:
         """The contract's `progress --json` shape (plus each topic's group)."""
-        def row(c: Counts) -> dict[str, Any]:
-            out = {k: v for k, v in asdict(c).items() if k != "topics"}
-            out["percent"] = c.percent
-            return out
+        def counts(c: Counts) -> dict[str, Any]:
+            # By hand: dataclasses.asdict deep-copies, a tenth of `tracker progress` with 1,000 topics.
+            return {"total": c.total, "digested": c.digested, "reading": c.reading, "unread": c.unread,
+                    "skipped": c.skipped, "percent": c.percent}
 
-        return {**row(self), "topics": [row(t) for t in self.topics]}
+        return {**counts(self), "topics": [{"slug": t.slug, "title": t.title, "group": t.group, **counts(t)}
+                                           for t in self.topics]}
 
 
 def _topics(conn: Connection) -> list[TopicProgress]:
@@ -125,7 +127,13 @@ def _counted_at(conn: Connection, progress: Progress, by_slug: dict[str, TopicPr
 
 
 def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress]) -> None:
-    # Two aggregate queries, whatever the size of the list: this is what `tracker progress` runs.
+    if tally.available(conn):  # kept by triggers: a few thousand rows at most, whatever the list's size
+        for slug, status, n in tally.counts(conn):
+            counts = progress if slug == "" else by_slug.get(slug)
+            if counts is not None:
+                counts.add(status, n)
+        return
+    # Elsewhere two aggregate queries, which join every tag to its item.
     for status, n in conn.execute(select(item_t.c.status, func.count()).where(_live())
                                   .group_by(item_t.c.status)):
         progress.add(status, n)
