@@ -19,7 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.gen_outline import generate  # noqa: E402
 
-
 FLOOR = [sys.executable, "-c", "import sqlmodel, typer"]
 
 

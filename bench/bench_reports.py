@@ -37,15 +37,33 @@ def build(db: Path, outline: Path, events: int = 1_000_000) -> None:
     span = int((now - start).total_seconds())
     rows = sorted(((rng.randrange(1, 100_001), rng.choice(STATUSES), start + timedelta(seconds=rng.randrange(span)))
                    for _ in range(events)), key=lambda r: r[2])
+    # Each item was added some days before its first event (or at any time, if it has none), and its
+    # status fields say what its events say, as `tracker mark` would leave them.
+    first: dict[int, datetime] = {}
+    started: dict[int, datetime] = {}
+    digested: dict[int, datetime] = {}
     last: dict[int, tuple[str, datetime]] = {}
+    for item_id, status, at in rows:
+        first.setdefault(item_id, at)
+        if status == "reading":
+            started.setdefault(item_id, at)
+        elif status == "digested":
+            digested[item_id] = at
+        last[item_id] = (status, at)
+
+    def text(at: datetime | None) -> str | None:
+        return at.strftime("%Y-%m-%d %H:%M:%S.%f") if at else None
+
+    added = {item_id: (first[item_id] - timedelta(seconds=rng.randrange(30 * 86_400))) if item_id in first
+             else start + timedelta(seconds=rng.randrange(span)) for item_id in range(1, 100_001)}
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM event")
         conn.executemany("INSERT INTO event (item_id, status, at) VALUES (?, ?, ?)",
-                         [(i, s, at.strftime("%Y-%m-%d %H:%M:%S.%f")) for i, s, at in rows])
-        for item_id, status, at in rows:
-            last[item_id] = (status, at)
-        conn.executemany("UPDATE item SET status = ?, status_at = ? WHERE id = ?",
-                         [(s, at.strftime("%Y-%m-%d %H:%M:%S.%f"), i) for i, (s, at) in last.items()])
+                         [(i, s, text(at)) for i, s, at in rows])
+        conn.executemany("UPDATE item SET added_at = ? WHERE id = ?", [(text(at), i) for i, at in added.items()])
+        conn.executemany("UPDATE item SET status = ?, status_at = ?, started_at = ?, digested_at = ? WHERE id = ?",
+                         [(s, text(at), text(started.get(i)), text(digested.get(i)), i)
+                          for i, (s, at) in last.items()])
 
 
 COMMANDS = {

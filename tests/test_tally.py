@@ -98,6 +98,7 @@ def test_tally_matches_a_direct_count_after_any_writes(database: dbmod.Database,
 
 def test_a_paused_bulk_write_is_recounted_and_the_triggers_come_back(database: dbmod.Database) -> None:
     rows = tally.PAUSE_FROM
+    before = triggers(database)
     with database.write() as conn, tally.paused(conn, rows):
         assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").scalar() == 0
         dbmod.bulk_insert(conn, dbmod.item_t, [dict(key=f"k{i}", title="t", kind="page", status="unread",
@@ -105,6 +106,7 @@ def test_a_paused_bulk_write_is_recounted_and_the_triggers_come_back(database: d
                                                     notes="", added_at=dbmod.utcnow()) for i in range(rows)])
         dbmod.bulk_insert(conn, dbmod.tag_t, [dict(item_id=i, slug="a", origin="auto", score=1.0)
                                               for i in range(1, 101)])
+    assert triggers(database) == before
     with database.write() as conn:  # the triggers are back: one more change is counted
         conn.exec_driver_sql("UPDATE item SET status = 'digested' WHERE id = 1")
     with database.read() as conn:
@@ -112,15 +114,22 @@ def test_a_paused_bulk_write_is_recounted_and_the_triggers_come_back(database: d
                                               ("a", "digested", 1), ("a", "unread", 99)]
 
 
+def triggers(database: dbmod.Database) -> list[str]:
+    with database.read() as conn:
+        return list(conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+                    .scalars())
+
+
 def test_an_error_inside_a_pause_leaves_triggers_and_tally_as_they_were(database: dbmod.Database) -> None:
+    before = triggers(database)
+    assert len(before) >= 6
     with pytest.raises(RuntimeError), database.write() as conn, tally.paused(conn, tally.PAUSE_FROM):
         conn.exec_driver_sql("INSERT INTO item (key, title, kind, status, source, section, position, retired, "
                              "notes, added_at) VALUES ('x', 't', 'page', 'unread', 'outline', '', 0, 0, '', "
                              "'2026-01-01 00:00:00.000000')")
         raise RuntimeError("boom")
+    assert triggers(database) == before
     with database.read() as conn:
-        triggers = conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").scalar()
-        assert triggers == 6
         assert tally.counts(conn) == []
 
 

@@ -600,7 +600,15 @@ def sync_cmd(as_json: bool = JsonOpt) -> None:
         def papers_step() -> dict[str, Any]:
             return dict(fetch_papers_step(database).as_json())
 
-        summary = run_steps([("import", import_step), ("crawl", crawl_step), ("papers", papers_step)])
+        def weeks_step() -> dict[str, Any]:
+            # Weeks that ended since the last sync get their checkpoint, so old weeks report fast.
+            from tracker.report.checkpoints import close_weeks
+
+            with database.write() as conn:
+                return {"closed": close_weeks(conn)}
+
+        summary = run_steps([("import", import_step), ("crawl", crawl_step), ("papers", papers_step),
+                             ("weeks", weeks_step)])
         return summary, _read(database, compute_progress)
 
     with user_errors(), lock.exclusive(lock.lock_path_for(url, config.user_data_dir())):

@@ -25,6 +25,7 @@ tag_t = ItemTopic.__table__  # type: ignore[attr-defined]
 BUSY_TIMEOUT_MS = 30_000
 # 64 MB of page cache: big imports build indexes over 100,000 rows; the default 2 MB thrashes.
 CACHE_KIB = 65_536
+MMAP_BYTES = 256 * 1024 * 1024
 
 
 def utcnow() -> datetime:
@@ -94,6 +95,9 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        # Reads map the file instead of copying each page through a read() call: reports touch
+        # thousands of pages of a large history once each.
+        cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -220,7 +220,90 @@ def m005_tally(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally]
+def m006_report_indexes(conn: Connection) -> None:
+    """Indexes for the weekly report, replacing two that other indexes already cover.
+
+    Every report question about events is a time range ("digested this week", "changed since")
+    or an item's status at a time: with the status and item in both indexes, each is answered from
+    an index alone. The item indexes serve "added this week" and "reading since".
+    """
+    for statement in (
+        # Each replaced by a wider one that holds it as a prefix.
+        "DROP INDEX IF EXISTS ix_event_at",
+        "DROP INDEX IF EXISTS ix_event_item_id",
+        "DROP INDEX IF EXISTS ix_event_item_at",
+        "CREATE INDEX ix_event_at_status_item ON event (at, status, item_id)",
+        # ... and "digested this week", "digested on this day": only the rows of that status.
+        "CREATE INDEX ix_event_status_at_item ON event (status, at, item_id)",
+        # "The status of this item at time T" reads one index entry.
+        "CREATE INDEX ix_event_item_at_status ON event (item_id, at, status)",
+        "CREATE INDEX ix_item_added_at ON item (added_at)",
+        "CREATE INDEX ix_item_status_at ON item (status, status_at)",
+        # Links found gone or blocked in a week; without it SQLite walks every item to find them.
+        "CREATE INDEX ix_fetch_state_checked ON fetch (state, checked_at)",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+# Checkpoints: the tally as it stood at past instants (the starts of ISO weeks), so that a report
+# on a week long ago reads two of them instead of finding every item's status then. Triggers drop
+# every checkpoint that a write makes wrong: an event dated before it, or any change to which
+# items and tags are on the list (past totals count today's list). SQLite only, as the tally.
+CHECKPOINT_CLEAR = "DELETE FROM checkpoint"
+# A paper fetched into the inbox was never on the reading list before it has an event: adding it,
+# or tagging it, changes no past count. (The fetcher adds papers on every sync.)
+_COUNTED_BEFORE = ("EXISTS (SELECT 1 FROM event WHERE item_id = {0}.item_id) "
+                   "OR EXISTS (SELECT 1 FROM item WHERE id = {0}.item_id AND source != 'arxiv')")
+_CHECKPOINT_TRIGGERS = (
+    """CREATE TRIGGER tally_checkpoint_event_insert AFTER INSERT ON event BEGIN
+        DELETE FROM checkpoint WHERE moment > NEW.at;
+    END""",
+    """CREATE TRIGGER tally_checkpoint_event_delete AFTER DELETE ON event BEGIN
+        DELETE FROM checkpoint WHERE moment > OLD.at;
+    END""",
+    """CREATE TRIGGER tally_checkpoint_event_update AFTER UPDATE ON event BEGIN
+        DELETE FROM checkpoint WHERE moment > OLD.at OR moment > NEW.at;
+    END""",
+    """CREATE TRIGGER tally_checkpoint_item_insert AFTER INSERT ON item
+    WHEN NEW.retired = 0 AND NEW.source != 'arxiv' BEGIN
+        DELETE FROM checkpoint;
+    END""",
+    """CREATE TRIGGER tally_checkpoint_item_delete AFTER DELETE ON item WHEN OLD.retired = 0 BEGIN
+        DELETE FROM checkpoint;
+    END""",
+    """CREATE TRIGGER tally_checkpoint_item_update AFTER UPDATE OF retired, source ON item
+    WHEN OLD.retired IS NOT NEW.retired OR OLD.source IS NOT NEW.source BEGIN
+        DELETE FROM checkpoint;
+    END""",
+    f"""CREATE TRIGGER tally_checkpoint_tag_insert AFTER INSERT ON itemtopic
+    WHEN {_COUNTED_BEFORE.format("NEW")} BEGIN
+        DELETE FROM checkpoint;
+    END""",
+    f"""CREATE TRIGGER tally_checkpoint_tag_delete AFTER DELETE ON itemtopic
+    WHEN {_COUNTED_BEFORE.format("OLD")} BEGIN
+        DELETE FROM checkpoint;
+    END""",
+    """CREATE TRIGGER tally_checkpoint_tag_update AFTER UPDATE ON itemtopic BEGIN
+        DELETE FROM checkpoint;
+    END""",
+)
+
+
+def m007_checkpoints(conn: Connection) -> None:
+    """Past tallies at week starts, dropped by triggers when a write changes them (SQLite only)."""
+    if conn.dialect.name != "sqlite":
+        return
+    # A checkpoint counts the events before `moment`. Its row ('', '') marks it complete, even
+    # when the list was empty then.
+    conn.exec_driver_sql("CREATE TABLE checkpoint (moment DATETIME NOT NULL, slug VARCHAR NOT NULL, "
+                         "status VARCHAR NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (moment, slug, status)) "
+                         "WITHOUT ROWID")
+    for statement in _CHECKPOINT_TRIGGERS:
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally,
+                              m006_report_indexes, m007_checkpoints]
 
 _LEDGER = MetaData()
 ledger = Table(

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection
 
-from tracker.migrations import TALLY_FILL
+from tracker.migrations import CHECKPOINT_CLEAR, TALLY_FILL
 
 # Below this many rows to write, the triggers cost less than a recount of the whole list.
 PAUSE_FROM = 5_000
@@ -31,8 +31,8 @@ def counts(conn: Connection) -> list[tuple[str, str, int]]:
 
 
 def recount(conn: Connection) -> None:
-    """Count the tally afresh from the items and their tags."""
-    for statement in TALLY_FILL:
+    """Count the tally afresh from the items and their tags; past checkpoints may be wrong now, so drop them."""
+    for statement in (*TALLY_FILL, CHECKPOINT_CLEAR):
         conn.exec_driver_sql(statement)
 
 
@@ -48,8 +48,7 @@ def paused(conn: Connection, rows: int) -> Iterator[None]:
         yield
         return
     triggers = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('item', 'itemtopic') "
-        "AND name LIKE 'tally%'").all()
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tally%'").all()
     for name, _ in triggers:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     yield

@@ -39,14 +39,15 @@ def _live() -> Any:
 
 
 def _reading(conn: Connection, limit: int, topic: str | None) -> list[tuple[int, str, str]]:
-    query = select(item_t.c.id, item_t.c.title, item_t.c.started_at, item_t.c.status_at).where(
-        _live(), item_t.c.status == "reading")
+    # Longest in `reading` first, counted from when it last became `reading`: the order of the
+    # (status, status_at) index, so the first few come without sorting every item being read.
+    query = select(item_t.c.id, item_t.c.title, item_t.c.status_at).where(_live(), item_t.c.status == "reading")
     if topic is not None:
         query = query.where(item_t.c.id.in_(_tagged(topic)))
-    rows = conn.execute(query.order_by(item_t.c.started_at, item_t.c.status_at, item_t.c.id).limit(limit))
+    rows = conn.execute(query.order_by(item_t.c.status_at, item_t.c.id).limit(limit))
     out = []
     for r in rows:
-        since = r.started_at or r.status_at
+        since = r.status_at
         reason = f"reading since {to_local(since).date().isoformat()}" if since else "in progress"
         out.append((r.id, r.title, reason))
     return out

@@ -8,10 +8,10 @@ never count.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
@@ -92,40 +92,6 @@ def compute_progress(conn: Connection, at: datetime | None = None) -> Progress:
     return progress if at is None else rewound(conn, progress, at)
 
 
-# Rewinding costs a few queries per 500 items changed since the moment; past this many status
-# events since, it is cheaper to count every item's status at the moment directly (one index probe
-# per item, in SQL).
-REWIND_LIMIT = 50_000
-
-
-def rewound(conn: Connection, now: Progress, at: datetime) -> Progress:
-    """Today's progress taken back to time `at`: through the items changed since, when they are few."""
-    events_since = conn.execute(select(func.count()).where(event_t.c.at > at)).scalar_one()
-    if events_since > REWIND_LIMIT:
-        progress = Progress(topics=[TopicProgress(slug=t.slug, title=t.title, group=t.group) for t in now.topics])
-        _counted_at(conn, progress, {t.slug: t for t in progress.topics}, at)
-        return progress
-    ids = changed_after(conn, at)
-    # Counts are flat dataclasses: copying each is a hundred times cheaper than deepcopy's generic walk.
-    progress = replace(now, topics=[replace(t) for t in now.topics])
-    _rewind(conn, progress, {t.slug: t for t in progress.topics}, at, ids)
-    return progress
-
-
-def _counted_at(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress], at: datetime) -> None:
-    """Like `_current`, over each live item's status at `at`: one pass, one index probe per item."""
-    initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
-    last_event = (select(event_t.c.status).where(event_t.c.item_id == item_t.c.id, event_t.c.at <= at)
-                  .order_by(event_t.c.at.desc(), event_t.c.id.desc()).limit(1).scalar_subquery())
-    query = select(item_t.c.id, func.coalesce(last_event, initial)).where(_live())
-    then: dict[int, str] = {item_id: status for item_id, status in conn.execute(query)}
-    for status in then.values():
-        progress.add(status)
-    for item_id, slug in conn.execute(select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")):
-        if item_id in then and slug in by_slug:
-            by_slug[slug].add(then[item_id])
-
-
 def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress]) -> None:
     if tally.available(conn):  # kept by triggers: a few thousand rows at most, whatever the list's size
         for slug, status, n in tally.counts(conn):
@@ -146,53 +112,84 @@ def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgr
             by_slug[slug].add(status, n)
 
 
+# Past this many status events since the moment, it is cheaper to look at every live item than to
+# pick out the ones changed since.
+REWIND_LIMIT = 50_000
+
+
+def rewound(conn: Connection, now: Progress, at: datetime) -> Progress:
+    """Today's progress taken back to time `at` (naive UTC), from the nearest checkpoint after it if any."""
+    from tracker.report import checkpoints  # it builds on this module
+
+    found = checkpoints.nearest_after(conn, at, now)
+    if found is not None:
+        moment, then = found
+        return moved_back(conn, then, at, later=moment - timedelta(microseconds=1))
+    return moved_back(conn, now, at)
+
+
+def moved_back(conn: Connection, progress: Progress, at: datetime, later: datetime | None = None) -> Progress:
+    """Progress as of `later` (default: now) taken back to the earlier time `at`.
+
+    Only items whose status changed between the two move between the counts, and SQL counts those
+    moves: one index probe per item for its last event by each time, then a grouping by topic.
+    Python sees one row per (topic, status later, status then).
+    """
+    # Counts are flat dataclasses: copying each is a hundred times cheaper than deepcopy's generic walk.
+    progress = replace(progress, topics=[replace(t) for t in progress.topics])
+    by_slug = {t.slug: t for t in progress.topics}
+    between = _after(at, later)
+    events = conn.execute(select(func.count()).where(between)).scalar_one()
+    if not events:
+        return progress
+    for slug, status_later, status_then, n in conn.execute(_moves(at, later, every_item=events > REWIND_LIMIT)):
+        counts = progress if slug == "" else by_slug.get(slug)
+        if counts is not None:
+            counts.add(status_later, -n)
+            counts.add(status_then, n)
+    return progress
+
+
+def _after(at: datetime, later: datetime | None) -> Any:
+    """Events after `at`, up to and including `later` when given."""
+    return event_t.c.at > at if later is None else and_(event_t.c.at > at, event_t.c.at <= later)
+
+
+def _status_at(at: datetime) -> Any:
+    """An item's status at `at`, correlated to the item row: its last event by then, else how it began."""
+    initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
+    last_event = (select(event_t.c.status).where(event_t.c.item_id == item_t.c.id, event_t.c.at <= at)
+                  .order_by(event_t.c.at.desc(), event_t.c.id.desc()).limit(1).scalar_subquery())
+    return func.coalesce(last_event, initial)
+
+
+def _moves(at: datetime, later: datetime | None, every_item: bool) -> Any:
+    """(slug, status later, status then, items) for live items whose status differs; slug '' is all."""
+    status_later = item_t.c.status if later is None else _status_at(later)
+    query = select(item_t.c.id, status_later.label("now"), _status_at(at).label("then")).where(_live())
+    if not every_item:
+        query = query.where(item_t.c.id.in_(select(event_t.c.item_id).where(_after(at, later))))
+    # A common table expression used twice is computed once (SQLite materializes it); as a
+    # subquery, its correlated status-then would run once for every place it is named.
+    moved = query.cte("moved")
+    overall = (select(literal("").label("slug"), moved.c.now, moved.c.then, func.count())
+               .where(moved.c.now != moved.c.then).group_by(moved.c.now, moved.c.then))
+    per_topic = (select(tag_t.c.slug, moved.c.now, moved.c.then, func.count())
+                 .select_from(moved.join(tag_t, and_(tag_t.c.item_id == moved.c.id, tag_t.c.origin != "untag")))
+                 .where(moved.c.now != moved.c.then).group_by(tag_t.c.slug, moved.c.now, moved.c.then))
+    return union_all(overall, per_topic)
+
+
 CHUNK = 500
-
-
-def changed_after(conn: Connection, at: datetime) -> list[int]:
-    """Live items with a status event after `at`: the only ones whose status then may differ from now."""
-    # Deduplicated here, not with DISTINCT: SQLite would then walk the whole (item_id, at) index in
-    # item order instead of the few recent rows of the `at` index.
-    query = select(event_t.c.item_id).where(event_t.c.at > at)
-    return sorted({item_id for (item_id,) in conn.execute(query)})
 
 
 def statuses_at(conn: Connection, ids: list[int], at: datetime) -> dict[int, str]:
     """The status each of these live items had at `at`: its last event by then, else its creation status."""
     out: dict[int, str] = {}
-    initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        for item_id, first in conn.execute(select(item_t.c.id, initial).where(item_t.c.id.in_(chunk), _live())):
-            out[item_id] = first
-        last = (select(event_t.c.item_id, func.max(event_t.c.at).label("at"))
-                .where(event_t.c.item_id.in_(chunk), event_t.c.at <= at)
-                .group_by(event_t.c.item_id).subquery())
-        rows = conn.execute(select(event_t.c.item_id, event_t.c.status).select_from(event_t.join(
-            last, and_(event_t.c.item_id == last.c.item_id, event_t.c.at == last.c.at))).order_by(event_t.c.id))
-        for item_id, status in rows:
-            if item_id in out:
-                out[item_id] = status  # the latest id wins among events at the same instant
+    for chunk in dbmod.chunks(ids, CHUNK):
+        query = select(item_t.c.id, _status_at(at)).where(item_t.c.id.in_(chunk), _live())
+        out.update({item_id: status for item_id, status in conn.execute(query)})
     return out
-
-
-def _rewind(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress], at: datetime,
-            ids: list[int]) -> None:
-    then = statuses_at(conn, ids, at)
-    for start in range(0, len(ids), CHUNK):
-        chunk = [i for i in ids[start:start + CHUNK] if i in then]
-        query = select(item_t.c.id, item_t.c.status).where(item_t.c.id.in_(chunk))
-        now: dict[int, str] = {item_id: status for item_id, status in conn.execute(query)}
-        tags: dict[int, list[str]] = {}
-        for item_id, slug in conn.execute(select(tag_t.c.item_id, tag_t.c.slug).where(
-                tag_t.c.item_id.in_(chunk), tag_t.c.origin != "untag")):
-            tags.setdefault(item_id, []).append(slug)
-        for item_id in chunk:
-            if now[item_id] == then[item_id]:
-                continue
-            for counts in (progress, *(by_slug[s] for s in tags.get(item_id, ()) if s in by_slug)):
-                counts.add(now[item_id], -1)
-                counts.add(then[item_id], 1)
 
 
 def render_progress(progress: Progress) -> Any:

@@ -7,11 +7,12 @@ UTC times are compared against the week's bounds converted to UTC.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, exists, func, select
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
@@ -88,7 +89,11 @@ class WeeklyReport:
 
     def as_json(self) -> dict[str, Any]:
         """The contract's weekly JSON."""
-        return asdict(self)
+        # One level of copying is all JSON needs; dataclasses.asdict deep-copies every nested value.
+        out = dict(vars(self))
+        for name in ("digested", "started", "stalled", "topics"):
+            out[name] = [dict(vars(row)) for row in out[name]]
+        return out
 
 
 def parse_week(text: str) -> tuple[int, int]:
@@ -117,35 +122,62 @@ def _in_week(week: Week) -> Any:
     return and_(event_t.c.at >= week.start, event_t.c.at < week.end)
 
 
-def _entries(conn: Connection, week: Week, status: str, still_at: datetime | None,
-             last: bool) -> list[Entry]:
-    moment = func.max(event_t.c.at) if last else func.min(event_t.c.at)
-    query = (select(item_t.c.id, item_t.c.title, moment.label("at"))
+def _digested_and_started(conn: Connection, week: Week) -> tuple[list[Entry], list[Entry]]:
+    """Items digested in the week and still digested at its end (last time), and items started (first time)."""
+    query = (select(item_t.c.id, item_t.c.title, item_t.c.status.label("now"), event_t.c.status,
+                    func.max(event_t.c.at).label("last"), func.min(event_t.c.at).label("first"))
              .select_from(event_t.join(item_t, item_t.c.id == event_t.c.item_id))
-             .where(_in_week(week), event_t.c.status == status, item_t.c.retired.is_(False))
-             .group_by(item_t.c.id, item_t.c.title).order_by(moment, item_t.c.id))
-    rows = conn.execute(query).all()
-    if still_at is not None:  # only those that still had the status at that moment
-        then = statuses_at(conn, [r.id for r in rows], still_at)
-        rows = [r for r in rows if then.get(r.id) == status]
-    tags = dbmod.item_topics(conn, [r.id for r in rows])
-    return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(r.at)) for r in rows]
+             .where(_in_week(week), event_t.c.status.in_(("digested", "reading")), item_t.c.retired.is_(False))
+             .group_by(item_t.c.id, item_t.c.title, item_t.c.status, event_t.c.status))
+    digested, started = [], []
+    for r in conn.execute(query):
+        if r.status == "digested":
+            digested.append(r)
+        else:
+            started.append(r)
+    # Keep those still digested when the week ended: with nothing recorded after its end (this
+    # week's report), that is their status now.
+    if conn.execute(select(func.count()).where(event_t.c.at > week.last_moment)).scalar_one():
+        then = statuses_at(conn, [r.id for r in digested], week.last_moment)
+        digested = [r for r in digested if then.get(r.id) == "digested"]
+    else:
+        digested = [r for r in digested if r.now == "digested"]
+    tags = dbmod.item_topics(conn, [r.id for r in digested + started])
+
+    def entries(rows: list[Any], moment: str) -> list[Entry]:
+        rows.sort(key=lambda r: (getattr(r, moment), r.id))
+        return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(getattr(r, moment)))
+                for r in rows]
+
+    return entries(digested, "last"), entries(started, "first")
 
 
-# One statement for every probe: building and compiling a select per day cost ten times the query.
-_DIGESTED_BETWEEN = select(event_t.c.id).where(event_t.c.at >= bindparam("start"), event_t.c.at < bindparam("end"),
-                                               event_t.c.status == "digested").limit(1)
+# Days probed per statement: one EXISTS each, all through the (status, at, item_id) index.
+STREAK_BATCH = 31
+
+
+@cache
+def _digested_on_days() -> Any:
+    # Built once, when first needed: building it costs as much as a few of the probes it replaces.
+    return select(*(exists(select(event_t.c.id).where(
+        event_t.c.at >= bindparam(f"start{i}"), event_t.c.at < bindparam(f"end{i}"), event_t.c.status == "digested"))
+        for i in range(STREAK_BATCH)))
 
 
 def _streak(conn: Connection, last_day: date) -> int:
-    """Consecutive local days with something digested, ending on `last_day` (one indexed probe a day)."""
+    """Consecutive local days with something digested, ending on `last_day` (a month of days a query)."""
     streak, day = 0, last_day
     while True:
-        start = to_utc(datetime.combine(day, time()))
-        end = to_utc(datetime.combine(day + timedelta(days=1), time()))
-        if conn.execute(_DIGESTED_BETWEEN, {"start": start, "end": end}).first() is None:
-            return streak
-        streak, day = streak + 1, day - timedelta(days=1)
+        params = {}
+        for i in range(STREAK_BATCH):
+            current = day - timedelta(days=i)
+            params[f"start{i}"] = to_utc(datetime.combine(current, time()))
+            params[f"end{i}"] = to_utc(datetime.combine(current + timedelta(days=1), time()))
+        for found in conn.execute(_digested_on_days(), params).one():
+            if not found:
+                return streak
+            streak += 1
+        day -= timedelta(days=STREAK_BATCH)
 
 
 def _added(conn: Connection, week: Week) -> tuple[int, int]:
@@ -168,8 +200,7 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
     today = compute_progress(conn)
     at_end = rewound(conn, today, week.last_moment)
     before = rewound(conn, today, week.start - timedelta(microseconds=1))
-    digested = _entries(conn, week, "digested", week.last_moment, last=True)
-    started = _entries(conn, week, "reading", None, last=False)
+    digested, started = _digested_and_started(conn, week)
     per_topic: dict[str, int] = {}
     for entry in digested:
         for slug in entry.topics:
@@ -189,7 +220,7 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
         started=started, added=added, new_papers=new_papers,
         streak_days=_streak(conn, last_day), topics=topics, percent=at_end.percent,
         delta=round(at_end.percent - before.percent, 1), stalled=_stalled(conn, now),
-        history=_history(conn, week), untouched=[titles[s] for s in _untouched(conn, week, list(titles))],
+        history=_history(conn, week), untouched=_untouched(conn, week),
         goals=_goals(conn, per_topic, titles), links=_links(conn, week), papers=_papers(conn, week),
         suggestions=[s.as_json() for s in suggest_next(conn, limit=5, progress=today)],
     )
@@ -215,13 +246,20 @@ def _history(conn: Connection, week: Week) -> list[dict[str, Any]]:
     return out
 
 
-def _untouched(conn: Connection, week: Week, slugs: list[str]) -> list[str]:
-    """Topics none of whose items changed status in the four weeks up to the week's end."""
+def _untouched(conn: Connection, week: Week) -> list[str]:
+    """Topics, in outline order, none of whose items changed status in the four weeks up to the week's end."""
+    from tracker.models import Topic
+
+    topic_t = Topic.__table__  # type: ignore[attr-defined]
     since = week.end - timedelta(weeks=UNTOUCHED_WEEKS)
-    active = {slug for (slug,) in conn.execute(
-        select(tag_t.c.slug).distinct().select_from(tag_t.join(event_t, event_t.c.item_id == tag_t.c.item_id))
-        .where(tag_t.c.origin != "untag", event_t.c.at >= since, event_t.c.at < week.end))}
-    return [s for s in slugs if s not in active]
+    # Asked per topic, so a topic stops at its first changed item; SQLite walks each topic's items
+    # by the slug index and probes each one's events by the (item_id, at) index.
+    active = exists(select(tag_t.c.item_id).select_from(tag_t.join(event_t, event_t.c.item_id == tag_t.c.item_id))
+                    .where(tag_t.c.slug == topic_t.c.slug, tag_t.c.origin != "untag",
+                           event_t.c.at >= since, event_t.c.at < week.end))
+    query = (select(topic_t.c.title).where(~active)
+             .order_by(topic_t.c.outline_id, topic_t.c.position, topic_t.c.id))
+    return [title for (title,) in conn.execute(query)]
 
 
 def _goals(conn: Connection, per_topic: dict[str, int], titles: dict[str, str]) -> list[dict[str, Any]]:

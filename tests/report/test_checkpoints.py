@@ -1,0 +1,126 @@
+"""Week checkpoints: reports read from them say exactly what reports counted from now say."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Cli
+from tests.report.test_weekly import local_tz, setup  # noqa: F401  (local_tz is a fixture)
+from tracker import db as dbmod
+from tracker.report import checkpoints
+from tracker.timeutil import to_utc
+
+WEEKS = ["2026-W40", "2026-W42", "2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+
+
+def history(cli: Cli, ids: dict[str, int], seed: int = 5) -> None:
+    """Random back-dated marks over eight weeks, Monday midnights and Sunday nights included."""
+    rng = random.Random(seed)
+    start = datetime(2026, 9, 28)
+    for _ in range(40):
+        at = start + timedelta(minutes=rng.randrange(8 * 7 * 24 * 60))
+        if rng.random() < 0.2:
+            at = at.replace(hour=0, minute=0)  # on a day's first minute, Mondays among them
+        status = rng.choice(["reading", "digested", "digested", "skipped", "unread"])
+        cli("mark", str(rng.choice(list(ids.values()))), status, "--at", at.strftime("%Y-%m-%dT%H:%M"))
+
+
+def reports(cli: Cli) -> dict[str, Any]:
+    out = {}
+    for week in WEEKS:
+        report = cli.json("report", "weekly", "--week", week)
+        report.pop("suggestions")  # reasons name "reading since" dates, the same either way
+        out[week] = report
+    return out
+
+
+def stored(database: dbmod.Database) -> list[datetime]:
+    with database.read() as conn:
+        return sorted(conn.execute(checkpoints.checkpoint_t.select().with_only_columns(
+            checkpoints.checkpoint_t.c.moment).where(checkpoints.checkpoint_t.c.slug == "")
+            .where(checkpoints.checkpoint_t.c.status == "")).scalars())
+
+
+def close(database: dbmod.Database, now: datetime) -> int:
+    with database.write() as conn:
+        return checkpoints.close_weeks(conn, now.astimezone())
+
+
+NOW = datetime(2026, 11, 25, 12, 0)
+
+
+def test_reports_from_checkpoints_equal_reports_counted_from_now(cli: Cli, tmp_path: Path, db_path: Path,
+                                                                   local_tz: str) -> None:  # noqa: F811
+    ids = setup(cli, tmp_path)
+    history(cli, ids)
+    counted = reports(cli)
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    written = close(database, NOW)
+    assert written == len(stored(database)) >= 9  # every week start from the first mark's week to this one
+    assert reports(cli) == counted
+    assert close(database, NOW) == 0  # nothing new to close
+    database.close()
+
+
+def test_writes_drop_exactly_the_checkpoints_they_change(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    ids = setup(cli, tmp_path)
+    history(cli, ids, seed=8)
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    close(database, NOW)
+    moments = stored(database)
+    # A mark back-dated into week 44 changes the checkpoints after it, not those before.
+    cli("mark", str(ids["Basics one"]), "reading", "--at", "2026-10-28T10:00")
+    kept = stored(database)
+    event_at = to_utc(datetime(2026, 10, 28, 10, 0))
+    assert kept == [m for m in moments if m <= event_at] and 0 < len(kept) < len(moments)
+    counted = reports(cli)
+    close(database, NOW)
+    assert stored(database) == moments and reports(cli) == counted
+    # A new tag changes past per-topic counts: every checkpoint goes.
+    cli("tag", str(ids["GAN one"]), "basics")
+    assert stored(database) == []
+    close(database, NOW)
+    assert reports(cli) == counted_now(cli)
+    database.close()
+
+
+def counted_now(cli: Cli) -> dict[str, Any]:
+    """The reports with no checkpoints to start from."""
+    saved = checkpoints.nearest_after
+    try:
+        checkpoints.nearest_after = lambda *args: None  # type: ignore[assignment]
+        return reports(cli)
+    finally:
+        checkpoints.nearest_after = saved
+
+
+def test_a_paper_arriving_in_the_inbox_keeps_the_checkpoints(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    from tests.papers.records_factory import record
+    from tracker.papers.store import store_papers
+
+    ids = setup(cli, tmp_path)
+    history(cli, ids, seed=9)
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    close(database, NOW)
+    moments = stored(database)
+    with database.write() as conn:
+        store_papers(conn, [record("2401.00001", title="A new GAN")], datetime(2026, 11, 24), query_slug="gen")
+    assert stored(database) == moments
+    cli("papers", "accept", "2401.00001")  # accepted now: the past is as it was
+    assert stored(database) == moments
+    database.close()
+
+
+@pytest.mark.parametrize("weeks", [0, 3])
+def test_sync_closes_the_weeks(cli: Cli, tmp_path: Path, weeks: int) -> None:
+    ids = setup(cli, tmp_path)
+    for back in range(weeks):
+        cli("mark", str(ids["Basics one"]), "reading", "--at",
+            (datetime.now() - timedelta(weeks=back + 1)).strftime("%Y-%m-%dT%H:%M"))
+    found = cli.json("sync", "--json", code=None)
+    assert found["weeks"]["closed"] == (weeks + 1 if weeks else 0)

@@ -1,0 +1,98 @@
+"""Checkpoints: progress as it stood at the start of each past ISO week, kept for fast reports.
+
+Progress at a past moment is today's progress taken back through every status change since, which
+for a week a year ago means finding nearly every item's status then. `sync` closes the weeks
+instead: it stores the counts at each week start once, walking back one week at a time (each step
+costs only that week's changes). A report then starts from the nearest checkpoint after the moment
+it needs. SQLite triggers (migration m007) drop the checkpoints that a later write makes wrong, so
+a stored one is always exact; other databases have none and count from now.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
+from sqlalchemy.engine import Connection
+
+from tracker import tally
+from tracker.models import STATUSES, Event
+from tracker.report.progress import Progress, TopicProgress, compute_progress, moved_back
+from tracker.report.weekly import week_of
+from tracker.timeutil import to_local
+
+event_t = Event.__table__  # type: ignore[attr-defined]
+# Not a model: the table exists on SQLite only (migration m007), and only this module touches it.
+checkpoint_t = Table(
+    "checkpoint", MetaData(),
+    Column("moment", DateTime, primary_key=True),
+    Column("slug", String, primary_key=True),
+    Column("status", String, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+_COMPLETE = ("", "")  # the (slug, status) of the row that marks a checkpoint as whole
+
+
+def nearest_after(conn: Connection, at: datetime, shape: Progress) -> tuple[datetime, Progress] | None:
+    """The first checkpoint after `at` and the progress it holds (topics as in `shape`); None if none."""
+    if not tally.available(conn):
+        return None
+    moment = conn.execute(select(func.min(checkpoint_t.c.moment)).where(
+        checkpoint_t.c.moment > at, checkpoint_t.c.slug == "", checkpoint_t.c.status == "")).scalar()
+    if moment is None:
+        return None
+    progress = Progress(topics=[TopicProgress(slug=t.slug, title=t.title, group=t.group) for t in shape.topics])
+    by_slug = {t.slug: t for t in progress.topics}
+    for slug, status, n in conn.execute(select(checkpoint_t.c.slug, checkpoint_t.c.status, checkpoint_t.c.n)
+                                        .where(checkpoint_t.c.moment == moment)):
+        counts = progress if slug == "" else by_slug.get(slug)
+        if counts is not None:
+            counts.add(status, n)
+    return moment, progress
+
+
+def week_starts(first: datetime, now: datetime) -> list[datetime]:
+    """The starts (naive UTC) of every ISO week from the one holding `first` (naive UTC) to the one holding `now`."""
+    week = week_of(None, to_local(first))
+    current = week_of(None, now.astimezone()).start
+    starts = []
+    while week.start <= current:
+        starts.append(week.start)
+        week = week_of(None, to_local(week.end))
+    return starts
+
+
+def close_weeks(conn: Connection, now: datetime | None = None) -> int:
+    """Store a checkpoint at every week start since the first status event that lacks one; return how many."""
+    if not tally.available(conn):
+        return 0
+    first = conn.execute(select(func.min(event_t.c.at))).scalar()
+    if first is None:
+        return 0
+    starts = week_starts(first, now or datetime.now().astimezone())
+    have = set(conn.execute(select(checkpoint_t.c.moment).where(
+        checkpoint_t.c.slug == "", checkpoint_t.c.status == "")).scalars())
+    if all(start in have for start in starts):
+        return 0
+    # Walk back from now, one week at a time: each step looks only at that week's changes.
+    progress, later = compute_progress(conn), None
+    written = 0
+    for start in reversed(starts):
+        if start in have:
+            found = nearest_after(conn, start - timedelta(microseconds=1), progress)
+            assert found is not None
+            later, progress = found
+            continue
+        at = start - timedelta(microseconds=1)
+        progress = moved_back(conn, progress, at, None if later is None else later - timedelta(microseconds=1))
+        _store(conn, start, progress)
+        later, written = start, written + 1
+    return written
+
+
+def _store(conn: Connection, moment: datetime, progress: Progress) -> None:
+    rows = [dict(moment=moment, slug=_COMPLETE[0], status=_COMPLETE[1], n=0)]
+    for slug, counts in (("", progress), *((t.slug, t) for t in progress.topics)):
+        rows += [dict(moment=moment, slug=slug, status=status, n=getattr(counts, status))
+                 for status in STATUSES if getattr(counts, status)]
+    conn.execute(checkpoint_t.insert(), rows)
