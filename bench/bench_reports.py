@@ -75,6 +75,26 @@ COMMANDS = {
 }
 
 
+def close_weeks(db: Path) -> tuple[int, float]:
+    """What `tracker sync` does after its fetches: store a checkpoint at each week start."""
+    import time
+
+    from tracker import db as dbmod
+    from tracker.report.checkpoints import close_weeks as close
+
+    database = dbmod.open_db(f"sqlite:///{db}")
+    start = time.perf_counter()
+    with database.write() as conn:
+        closed = close(conn)
+    database.close()
+    return closed, time.perf_counter() - start
+
+
+def clear_checkpoints(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM checkpoint")
+
+
 def main() -> None:
     """Build once (or reuse the database named on the command line), then time each command against the floor."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,10 +103,19 @@ def main() -> None:
             build(db, Path(tmp) / "big.md")
         env = {**os.environ, "TRACKER_DB": str(db), "PYTHONPATH": str(ROOT)}
         tracker = [sys.executable, "-m", "tracker"]
+        closed, seconds = close_weeks(db)
+        print(f"closing weeks as sync does: {closed} checkpoints in {seconds:.2f}s")
         for label, args in COMMANDS.items():
             found = medians({"floor": FLOOR, label: tracker + args}, env, runs=5)
             floor, seconds = found["floor"], found[label]
             print(f"{label:26} {seconds:.3f}s  floor {floor:.3f}s  ratio {seconds / floor:.2f} (target <= 1.50)")
+        # The same reports on a database whose checkpoints were all just dropped (a new tag does that).
+        clear_checkpoints(db)
+        for label in ("report json", "report json, a past week"):
+            found = medians({"floor": FLOOR, label: tracker + COMMANDS[label]}, env, runs=3)
+            floor, seconds = found["floor"], found[label]
+            print(f"{label + ', no checkpoints':37} {seconds:.3f}s  ratio {seconds / floor:.2f}")
+        close_weeks(db)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, create_engine, event, select
+from sqlalchemy import DateTime, Select, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -202,8 +202,8 @@ def resolve_item(conn: Connection, ref: str) -> int:
     raise NotFound(f"no item {ref!r} (give an id, a URL or an arXiv id)")
 
 
-def item_topics(conn: Connection, item_ids: list[int] | None = None) -> dict[int, list[str]]:
-    """Effective topic slugs per item: every tag except those the learner removed."""
+def item_topics(conn: Connection, item_ids: list[int] | Select[Any] | None = None) -> dict[int, list[str]]:
+    """Effective topic slugs per item (the given ids, or those a query selects): every tag but removed ones."""
     query = select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")
     if item_ids is not None:
         query = query.where(tag_t.c.item_id.in_(item_ids))

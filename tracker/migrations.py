@@ -235,8 +235,9 @@ def m006_report_indexes(conn: Connection) -> None:
         "CREATE INDEX ix_event_at_status_item ON event (at, status, item_id)",
         # ... and "digested this week", "digested on this day": only the rows of that status.
         "CREATE INDEX ix_event_status_at_item ON event (status, at, item_id)",
-        # "The status of this item at time T" reads one index entry.
-        "CREATE INDEX ix_event_item_at_status ON event (item_id, at, status)",
+        # "The status of this item at time T" (its last event by T, the later id winning a tie)
+        # reads one index entry: the id is named so that it sorts before the status.
+        "CREATE INDEX ix_event_item_at_id_status ON event (item_id, at, id, status)",
         "CREATE INDEX ix_item_added_at ON item (added_at)",
         "CREATE INDEX ix_item_status_at ON item (status, status_at)",
         # Links found gone or blocked in a week; without it SQLite walks every item to find them.

@@ -85,7 +85,7 @@ class Event(_Table, table=True):
     """One status change of an item: the full history is these rows."""
 
     id: int | None = Field(default=None, primary_key=True)
-    # Indexed as (item_id, at, status), (at, status, item_id) and (status, at, item_id): see migration m006.
+    # Indexed as (item_id, at, id, status), (at, status, item_id), (status, at, item_id): migration m006.
     item_id: int = Field(foreign_key="item.id")
     status: str
     at: datetime = Field(sa_type=DateTime)

@@ -155,18 +155,20 @@ def _after(at: datetime, later: datetime | None) -> Any:
     return event_t.c.at > at if later is None else and_(event_t.c.at > at, event_t.c.at <= later)
 
 
-def _status_at(at: datetime) -> Any:
+def status_at_time(at: datetime) -> Any:
     """An item's status at `at`, correlated to the item row: its last event by then, else how it began."""
     initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
-    last_event = (select(event_t.c.status).where(event_t.c.item_id == item_t.c.id, event_t.c.at <= at)
-                  .order_by(event_t.c.at.desc(), event_t.c.id.desc()).limit(1).scalar_subquery())
+    # Its own alias of event, so that it also works inside a query that reads event itself.
+    then = event_t.alias("status_then")
+    last_event = (select(then.c.status).where(then.c.item_id == item_t.c.id, then.c.at <= at)
+                  .order_by(then.c.at.desc(), then.c.id.desc()).limit(1).correlate(item_t).scalar_subquery())
     return func.coalesce(last_event, initial)
 
 
 def _moves(at: datetime, later: datetime | None, every_item: bool) -> Any:
     """(slug, status later, status then, items) for live items whose status differs; slug '' is all."""
-    status_later = item_t.c.status if later is None else _status_at(later)
-    query = select(item_t.c.id, status_later.label("now"), _status_at(at).label("then")).where(_live())
+    status_later = item_t.c.status if later is None else status_at_time(later)
+    query = select(item_t.c.id, status_later.label("now"), status_at_time(at).label("then")).where(_live())
     if not every_item:
         query = query.where(item_t.c.id.in_(select(event_t.c.item_id).where(_after(at, later))))
     # A common table expression used twice is computed once (SQLite materializes it); as a
@@ -178,18 +180,6 @@ def _moves(at: datetime, later: datetime | None, every_item: bool) -> Any:
                  .select_from(moved.join(tag_t, and_(tag_t.c.item_id == moved.c.id, tag_t.c.origin != "untag")))
                  .where(moved.c.now != moved.c.then).group_by(tag_t.c.slug, moved.c.now, moved.c.then))
     return union_all(overall, per_topic)
-
-
-CHUNK = 500
-
-
-def statuses_at(conn: Connection, ids: list[int], at: datetime) -> dict[int, str]:
-    """The status each of these live items had at `at`: its last event by then, else its creation status."""
-    out: dict[int, str] = {}
-    for chunk in dbmod.chunks(ids, CHUNK):
-        query = select(item_t.c.id, _status_at(at)).where(item_t.c.id.in_(chunk), _live())
-        out.update({item_id: status for item_id, status in conn.execute(query)})
-    return out
 
 
 def render_progress(progress: Progress) -> Any:

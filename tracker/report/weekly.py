@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, select
+from sqlalchemy import DateTime, and_, bindparam, case, exists, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
 from tracker.errors import UsageError
 from tracker.models import Event
-from tracker.report.progress import compute_progress, rewound, statuses_at
+from tracker.report.progress import compute_progress, rewound, status_at_time
 from tracker.timeutil import iso_local, to_utc
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
@@ -124,32 +124,28 @@ def _in_week(week: Week) -> Any:
 
 def _digested_and_started(conn: Connection, week: Week) -> tuple[list[Entry], list[Entry]]:
     """Items digested in the week and still digested at its end (last time), and items started (first time)."""
-    query = (select(item_t.c.id, item_t.c.title, item_t.c.status.label("now"), event_t.c.status,
-                    func.max(event_t.c.at).label("last"), func.min(event_t.c.at).label("first"))
+    in_week = and_(_in_week(week), event_t.c.status.in_(("digested", "reading")))
+    # The moment listed: the last digest of the week, or the first start. One time column per row,
+    # since turning SQLite's text back into datetimes is much of the cost with thousands of rows.
+    moment = case((event_t.c.status == "digested", func.max(event_t.c.at)), else_=func.min(event_t.c.at))
+    query = (select(item_t.c.id, item_t.c.title, event_t.c.status, status_at_time(week.last_moment).label("at_end"),
+                    type_coerce(moment, DateTime).label("at"))
              .select_from(event_t.join(item_t, item_t.c.id == event_t.c.item_id))
-             .where(_in_week(week), event_t.c.status.in_(("digested", "reading")), item_t.c.retired.is_(False))
-             .group_by(item_t.c.id, item_t.c.title, item_t.c.status, event_t.c.status))
+             .where(in_week, item_t.c.retired.is_(False)).group_by(item_t.c.id, item_t.c.title, event_t.c.status))
     digested, started = [], []
     for r in conn.execute(query):
-        if r.status == "digested":
-            digested.append(r)
-        else:
+        if r.status == "reading":
             started.append(r)
-    # Keep those still digested when the week ended: with nothing recorded after its end (this
-    # week's report), that is their status now.
-    if conn.execute(select(func.count()).where(event_t.c.at > week.last_moment)).scalar_one():
-        then = statuses_at(conn, [r.id for r in digested], week.last_moment)
-        digested = [r for r in digested if then.get(r.id) == "digested"]
-    else:
-        digested = [r for r in digested if r.now == "digested"]
-    tags = dbmod.item_topics(conn, [r.id for r in digested + started])
+        elif r.at_end == "digested":  # digested in the week and not undone before it ended
+            digested.append(r)
+    # Tags picked by the same condition in SQL: thousands of ids as parameters cost more than the query.
+    tags = dbmod.item_topics(conn, select(event_t.c.item_id).where(in_week))
 
-    def entries(rows: list[Any], moment: str) -> list[Entry]:
-        rows.sort(key=lambda r: (getattr(r, moment), r.id))
-        return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(getattr(r, moment)))
-                for r in rows]
+    def entries(rows: list[Any]) -> list[Entry]:
+        rows.sort(key=lambda r: (r.at, r.id))
+        return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(r.at)) for r in rows]
 
-    return entries(digested, "last"), entries(started, "first")
+    return entries(digested), entries(started)
 
 
 # Days probed per statement: one EXISTS each, all through the (status, at, item_id) index.
