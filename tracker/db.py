@@ -16,11 +16,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker import migrations
 from tracker.errors import DatabaseError, NotFound
-from tracker.models import Event, Item, ItemTopic
 
-item_t = Item.__table__  # type: ignore[attr-defined]
-event_t = Event.__table__  # type: ignore[attr-defined]
-tag_t = ItemTopic.__table__  # type: ignore[attr-defined]
+
+def __getattr__(name: str) -> Any:
+    # The shared tables `item_t`, `event_t` and `tag_t`, built on first use: opening a database
+    # does not need the table models, and `tracker progress` never builds them.
+    from tracker import models
+
+    tables = {"item_t": models.Item, "event_t": models.Event, "tag_t": models.ItemTopic}
+    if name not in tables:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    table = tables[name].__table__  # type: ignore[attr-defined]
+    globals()[name] = table
+    return table
+
 
 BUSY_TIMEOUT_MS = 30_000
 # 64 MB of page cache: big imports build indexes over 100,000 rows; the default 2 MB thrashes.
@@ -180,6 +189,7 @@ def resolve_item(conn: Connection, ref: str) -> int:
     """The id of the item named by numeric id, URL or arXiv id; NotFound otherwise."""
     from tracker import urls
 
+    item_t = __getattr__("item_t")
     ref = ref.strip()
     if ref.isdigit():
         found = conn.execute(select(item_t.c.id).where(item_t.c.id == int(ref))).scalar()
@@ -204,6 +214,7 @@ def resolve_item(conn: Connection, ref: str) -> int:
 
 def item_topics(conn: Connection, item_ids: list[int] | Select[Any] | None = None) -> dict[int, list[str]]:
     """Effective topic slugs per item (the given ids, or those a query selects): every tag but removed ones."""
+    tag_t = __getattr__("tag_t")
     query = select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")
     if item_ids is not None:
         query = query.where(tag_t.c.item_id.in_(item_ids))

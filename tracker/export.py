@@ -14,7 +14,8 @@ from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
 from tracker.errors import UsageError
-from tracker.models import STATUSES, Event, Outline, Paper
+from tracker.models import Event, Outline, Paper
+from tracker.states import STATUSES
 from tracker.timeutil import iso_local
 
 item_t = dbmod.item_t

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
 from tracker.errors import NotFound, UsageError
-from tracker.models import KINDS, PAPER_STATES, STATUSES, Event, Fetch, Paper, Topic
+from tracker.models import Event, Fetch, Paper, Topic
+from tracker.states import KINDS, PAPER_STATES, STATUSES
 from tracker.timeutil import iso_local
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t

@@ -14,12 +14,6 @@ from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
-STATUSES = ("unread", "reading", "digested", "skipped")
-# Papers found by the fetcher wait in the inbox; dismissed ones never come back.
-PAPER_STATES = ("inbox", "dismissed")
-KINDS = ("paper", "question", "article", "listing", "repo", "book", "course", "page")
-FETCH_STATES = ("ok", "unchanged", "blocked", "gone", "error")
-
 
 class _Table(SQLModel):
     """Base of the stored tables."""

@@ -89,7 +89,7 @@ def test_progress_imports_no_network_or_parsing_libraries(database: dbmod.Databa
     seed(database)
     probe = ("import sys, runpy; sys.argv=['tracker','progress','--json']\n"
              "try:\n    runpy.run_module('tracker', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-             "heavy=[m for m in ('httpx','bs4','arxiv','sklearn','rich','lxml') if m in sys.modules]\n"
+             "heavy=[m for m in ('httpx','bs4','arxiv','sklearn','rich','lxml','tracker.models') if m in sys.modules]\n"
              "sys.stderr.write('HEAVY=' + ','.join(heavy))")
     import subprocess
 
@@ -106,19 +106,19 @@ def test_counting_at_a_moment_agrees_with_rewinding(database: dbmod.Database, mo
     """Far back, progress is counted directly instead of rewound; both must give the same answer."""
     import random
 
-    from tracker.report import progress
+    from tracker.report import moments
 
     seed(database)
     rng = random.Random(5)
-    moments = [datetime(2026, 11, 2 + day, hour) for day in range(6) for hour in (0, 9, 18)]
-    for at in moments:  # a history with same-instant events too (the later event wins)
+    times = [datetime(2026, 11, 2 + day, hour) for day in range(6) for hour in (0, 9, 18)]
+    for at in times:  # a history with same-instant events too (the later event wins)
         for item_id in rng.sample([1, 2, 3, 4, 5, 6], 2):
             change(database, item_id, rng.choice(["reading", "digested", "skipped", "unread", "dismissed"]), at)
     with database.read() as conn:
         today = compute_progress(conn)
-        for at in [datetime(2026, 10, 30), *moments, datetime(2026, 11, 9)]:
-            monkeypatch.setattr(progress, "REWIND_LIMIT", 10**9)
-            rewound = progress.rewound(conn, today, at).as_json()
-            monkeypatch.setattr(progress, "REWIND_LIMIT", -1)
-            counted = progress.rewound(conn, today, at).as_json()
+        for at in [datetime(2026, 10, 30), *times, datetime(2026, 11, 9)]:
+            monkeypatch.setattr(moments, "REWIND_LIMIT", 10**9)
+            rewound = moments.rewound(conn, today, at).as_json()
+            monkeypatch.setattr(moments, "REWIND_LIMIT", -1)
+            counted = moments.rewound(conn, today, at).as_json()
             assert counted == rewound, at

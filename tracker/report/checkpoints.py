@@ -16,9 +16,11 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func,
 from sqlalchemy.engine import Connection
 
 from tracker import tally
-from tracker.models import STATUSES, Event
-from tracker.report.progress import Progress, TopicProgress, compute_progress, moved_back
+from tracker.models import Event
+from tracker.report.moments import moved_back
+from tracker.report.progress import Progress, TopicProgress, compute_progress
 from tracker.report.weekly import week_of
+from tracker.states import STATUSES
 from tracker.timeutil import to_local
 
 event_t = Event.__table__  # type: ignore[attr-defined]

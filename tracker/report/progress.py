@@ -7,20 +7,19 @@ never count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
 from tracker import tally
-from tracker.models import STATUSES, Event, Topic
+from tracker.states import STATUSES
 
-item_t, tag_t = dbmod.item_t, dbmod.tag_t
-event_t = Event.__table__  # type: ignore[attr-defined]
-topic_t = Topic.__table__  # type: ignore[attr-defined]
+# Plain SQL for what `tracker progress` runs, so that it never builds the table models (a tenth of
+# its time); the counts at past moments, in `moments`, use them.
+_TOPICS = text("SELECT slug, title, group_no FROM topic ORDER BY outline_id, position, id")
 
 
 @dataclass
@@ -73,15 +72,16 @@ class Progress(Counts):
 
 
 def _topics(conn: Connection) -> list[TopicProgress]:
-    rows = conn.execute(select(topic_t.c.slug, topic_t.c.title, topic_t.c.group_no)
-                        .order_by(topic_t.c.outline_id, topic_t.c.position, topic_t.c.id))
-    return [TopicProgress(slug=r.slug, title=r.title, group=r.group_no) for r in rows]
+    return [TopicProgress(slug=slug, title=title, group=group) for slug, title, group in conn.execute(_TOPICS)]
 
 
-def _live() -> Any:
+def live() -> Any:
+    """The condition for items on the reading list (not retired)."""
     # Past totals count today's list, not only what had been imported by then: a learner who
     # back-dates a mark says the item was on their list, and papers still waiting in the inbox
     # at that moment drop out through their replayed status.
+    from tracker.db import item_t
+
     return item_t.c.retired.is_(False)
 
 
@@ -89,7 +89,11 @@ def compute_progress(conn: Connection, at: datetime | None = None) -> Progress:
     """Progress now (from each item's status) or at time `at` (naive UTC), rewound from now."""
     progress = Progress(topics=_topics(conn))
     _current(conn, progress, {t.slug: t for t in progress.topics})
-    return progress if at is None else rewound(conn, progress, at)
+    if at is None:
+        return progress
+    from tracker.report.moments import rewound
+
+    return rewound(conn, progress, at)
 
 
 def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress]) -> None:
@@ -100,86 +104,20 @@ def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgr
                 counts.add(status, n)
         return
     # Elsewhere two aggregate queries, which join every tag to its item.
-    for status, n in conn.execute(select(item_t.c.status, func.count()).where(_live())
+    from sqlalchemy import func, select
+
+    from tracker.db import item_t, tag_t
+
+    for status, n in conn.execute(select(item_t.c.status, func.count()).where(live())
                                   .group_by(item_t.c.status)):
         progress.add(status, n)
     query = (select(tag_t.c.slug, item_t.c.status, func.count())
              .select_from(tag_t.join(item_t, item_t.c.id == tag_t.c.item_id))
-             .where(tag_t.c.origin != "untag", _live(), item_t.c.status.in_(STATUSES))
+             .where(tag_t.c.origin != "untag", live(), item_t.c.status.in_(STATUSES))
              .group_by(tag_t.c.slug, item_t.c.status))
     for slug, status, n in conn.execute(query):
         if slug in by_slug:
             by_slug[slug].add(status, n)
-
-
-# Past this many status events since the moment, it is cheaper to look at every live item than to
-# pick out the ones changed since.
-REWIND_LIMIT = 50_000
-
-
-def rewound(conn: Connection, now: Progress, at: datetime) -> Progress:
-    """Today's progress taken back to time `at` (naive UTC), from the nearest checkpoint after it if any."""
-    from tracker.report import checkpoints  # it builds on this module
-
-    found = checkpoints.nearest_after(conn, at, now)
-    if found is not None:
-        moment, then = found
-        return moved_back(conn, then, at, later=moment - timedelta(microseconds=1))
-    return moved_back(conn, now, at)
-
-
-def moved_back(conn: Connection, progress: Progress, at: datetime, later: datetime | None = None) -> Progress:
-    """Progress as of `later` (default: now) taken back to the earlier time `at`.
-
-    Only items whose status changed between the two move between the counts, and SQL counts those
-    moves: one index probe per item for its last event by each time, then a grouping by topic.
-    Python sees one row per (topic, status later, status then).
-    """
-    # Counts are flat dataclasses: copying each is a hundred times cheaper than deepcopy's generic walk.
-    progress = replace(progress, topics=[replace(t) for t in progress.topics])
-    by_slug = {t.slug: t for t in progress.topics}
-    between = _after(at, later)
-    events = conn.execute(select(func.count()).where(between)).scalar_one()
-    if not events:
-        return progress
-    for slug, status_later, status_then, n in conn.execute(_moves(at, later, every_item=events > REWIND_LIMIT)):
-        counts = progress if slug == "" else by_slug.get(slug)
-        if counts is not None:
-            counts.add(status_later, -n)
-            counts.add(status_then, n)
-    return progress
-
-
-def _after(at: datetime, later: datetime | None) -> Any:
-    """Events after `at`, up to and including `later` when given."""
-    return event_t.c.at > at if later is None else and_(event_t.c.at > at, event_t.c.at <= later)
-
-
-def status_at_time(at: datetime) -> Any:
-    """An item's status at `at`, correlated to the item row: its last event by then, else how it began."""
-    initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
-    # Its own alias of event, so that it also works inside a query that reads event itself.
-    then = event_t.alias("status_then")
-    last_event = (select(then.c.status).where(then.c.item_id == item_t.c.id, then.c.at <= at)
-                  .order_by(then.c.at.desc(), then.c.id.desc()).limit(1).correlate(item_t).scalar_subquery())
-    return func.coalesce(last_event, initial)
-
-
-def _moves(at: datetime, later: datetime | None, every_item: bool) -> Any:
-    """(slug, status later, status then, items) for live items whose status differs; slug '' is all."""
-    status_later = item_t.c.status if later is None else status_at_time(later)
-    query = select(item_t.c.id, status_later.label("now"), status_at_time(at).label("then")).where(_live())
-    if not every_item:
-        query = query.where(item_t.c.id.in_(select(event_t.c.item_id).where(_after(at, later))))
-    # A common table expression used twice is computed once (SQLite materializes it); as a
-    # subquery, its correlated status-then would run once for every place it is named.
-    moved = query.cte("moved")
-    overall = (select(literal("").label("slug"), moved.c.now, moved.c.then, func.count())
-               .where(moved.c.now != moved.c.then).group_by(moved.c.now, moved.c.then))
-    per_topic = (select(tag_t.c.slug, moved.c.now, moved.c.then, func.count())
-                 .select_from(moved.join(tag_t, and_(tag_t.c.item_id == moved.c.id, tag_t.c.origin != "untag")))
-                 .where(moved.c.now != moved.c.then).group_by(tag_t.c.slug, moved.c.now, moved.c.then))
-    return union_all(overall, per_topic)
 
 
 def render_progress(progress: Progress) -> Any:

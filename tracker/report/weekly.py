@@ -18,7 +18,8 @@ from sqlalchemy.engine import Connection
 from tracker import db as dbmod
 from tracker.errors import UsageError
 from tracker.models import Event
-from tracker.report.progress import compute_progress, rewound, status_at_time
+from tracker.report.moments import rewound, status_at_time
+from tracker.report.progress import compute_progress
 from tracker.timeutil import iso_local, to_utc
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t

@@ -1,0 +1,90 @@
+"""Progress as it stood at a past moment: today's counts taken back through the changes since.
+
+Only items whose status then differs from their status now move between the counts, and SQL
+counts those moves: one index probe per item for its last event by each time, then a grouping by
+topic. A week checkpoint after the moment, where one is stored, is a nearer place to start from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy.engine import Connection
+
+from tracker import db as dbmod
+from tracker.models import Event
+from tracker.report.progress import Progress, live
+
+item_t, tag_t = dbmod.item_t, dbmod.tag_t
+event_t = Event.__table__  # type: ignore[attr-defined]
+
+
+# Past this many status events since the moment, it is cheaper to look at every live item than to
+# pick out the ones changed since.
+REWIND_LIMIT = 50_000
+
+
+def rewound(conn: Connection, now: Progress, at: datetime) -> Progress:
+    """Today's progress taken back to time `at` (naive UTC), from the nearest checkpoint after it if any."""
+    from tracker.report import checkpoints  # it builds on this module
+
+    found = checkpoints.nearest_after(conn, at, now)
+    if found is not None:
+        moment, then = found
+        return moved_back(conn, then, at, later=moment - timedelta(microseconds=1))
+    return moved_back(conn, now, at)
+
+
+def moved_back(conn: Connection, progress: Progress, at: datetime, later: datetime | None = None) -> Progress:
+    """Progress as of `later` (default: now) taken back to the earlier time `at`.
+
+    Python sees one row per (topic, status later, status then).
+    """
+    # Counts are flat dataclasses: copying each is a hundred times cheaper than deepcopy's generic walk.
+    progress = replace(progress, topics=[replace(t) for t in progress.topics])
+    by_slug = {t.slug: t for t in progress.topics}
+    between = _after(at, later)
+    events = conn.execute(select(func.count()).where(between)).scalar_one()
+    if not events:
+        return progress
+    for slug, status_later, status_then, n in conn.execute(_moves(at, later, every_item=events > REWIND_LIMIT)):
+        counts = progress if slug == "" else by_slug.get(slug)
+        if counts is not None:
+            counts.add(status_later, -n)
+            counts.add(status_then, n)
+    return progress
+
+
+def _after(at: datetime, later: datetime | None) -> Any:
+    """Events after `at`, up to and including `later` when given."""
+    return event_t.c.at > at if later is None else and_(event_t.c.at > at, event_t.c.at <= later)
+
+
+def status_at_time(at: datetime) -> Any:
+    """An item's status at `at`, correlated to the item row: its last event by then, else how it began."""
+    initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
+    # Its own alias of event, so that it also works inside a query that reads event itself.
+    then = event_t.alias("status_then")
+    last_event = (select(then.c.status).where(then.c.item_id == item_t.c.id, then.c.at <= at)
+                  .order_by(then.c.at.desc(), then.c.id.desc()).limit(1).correlate(item_t).scalar_subquery())
+    return func.coalesce(last_event, initial)
+
+
+def _moves(at: datetime, later: datetime | None, every_item: bool) -> Any:
+    """(slug, status later, status then, items) for live items whose status differs; slug '' is all."""
+    status_later = item_t.c.status if later is None else status_at_time(later)
+    query = select(item_t.c.id, status_later.label("now"), status_at_time(at).label("then")).where(live())
+    if not every_item:
+        query = query.where(item_t.c.id.in_(select(event_t.c.item_id).where(_after(at, later))))
+    # A common table expression used twice is computed once (SQLite materializes it); as a
+    # subquery, its correlated status-then would run once for every place it is named.
+    moved = query.cte("moved")
+    overall = (select(literal("").label("slug"), moved.c.now, moved.c.then, func.count())
+               .where(moved.c.now != moved.c.then).group_by(moved.c.now, moved.c.then))
+    per_topic = (select(tag_t.c.slug, moved.c.now, moved.c.then, func.count())
+                 .select_from(moved.join(tag_t, and_(tag_t.c.item_id == moved.c.id, tag_t.c.origin != "untag")))
+                 .where(moved.c.now != moved.c.then).group_by(tag_t.c.slug, moved.c.now, moved.c.then))
+    return union_all(overall, per_topic)
