@@ -506,14 +506,14 @@ def report_weekly_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """The week's report: digested, started, per-topic change, streak, new papers."""
-    from tracker.report import weekly
+    from tracker.report import weekly, weeks
 
     fmt = "json" if as_json else fmt
     with user_errors():
         if fmt not in ("md", "html", "json"):
             raise UsageError(f"unknown report format {fmt!r}: use md, html or json")
         if week is not None:
-            weekly.parse_week(week)
+            weeks.parse_week(week)
     report = run(lambda database: _read(database, weekly.weekly_report, week))
     if fmt == "html":
         from tracker.report.html import render_html

@@ -250,7 +250,7 @@ def m006_report_indexes(conn: Connection) -> None:
 # on a week long ago reads two of them instead of finding every item's status then. Triggers drop
 # every checkpoint that a write makes wrong: an event dated before it, or any change to which
 # items and tags are on the list (past totals count today's list). SQLite only, as the tally.
-CHECKPOINT_CLEAR = "DELETE FROM checkpoint"
+CHECKPOINT_CLEAR = ("DELETE FROM checkpoint", "DELETE FROM weekclose")
 # A paper fetched into the inbox was never on the reading list before it has an event: adding it,
 # or tagging it, changes no past count. (The fetcher adds papers on every sync.)
 _COUNTED_BEFORE = ("EXISTS (SELECT 1 FROM event WHERE item_id = {0}.item_id) "
@@ -258,34 +258,43 @@ _COUNTED_BEFORE = ("EXISTS (SELECT 1 FROM event WHERE item_id = {0}.item_id) "
 _CHECKPOINT_TRIGGERS = (
     """CREATE TRIGGER tally_checkpoint_event_insert AFTER INSERT ON event BEGIN
         DELETE FROM checkpoint WHERE moment > NEW.at;
+        DELETE FROM weekclose WHERE moment > NEW.at;
     END""",
     """CREATE TRIGGER tally_checkpoint_event_delete AFTER DELETE ON event BEGIN
         DELETE FROM checkpoint WHERE moment > OLD.at;
+        DELETE FROM weekclose WHERE moment > OLD.at;
     END""",
     """CREATE TRIGGER tally_checkpoint_event_update AFTER UPDATE ON event BEGIN
         DELETE FROM checkpoint WHERE moment > OLD.at OR moment > NEW.at;
+        DELETE FROM weekclose WHERE moment > OLD.at OR moment > NEW.at;
     END""",
     """CREATE TRIGGER tally_checkpoint_item_insert AFTER INSERT ON item
     WHEN NEW.retired = 0 AND NEW.source != 'arxiv' BEGIN
         DELETE FROM checkpoint;
+        DELETE FROM weekclose;
     END""",
     """CREATE TRIGGER tally_checkpoint_item_delete AFTER DELETE ON item WHEN OLD.retired = 0 BEGIN
         DELETE FROM checkpoint;
+        DELETE FROM weekclose;
     END""",
     """CREATE TRIGGER tally_checkpoint_item_update AFTER UPDATE OF retired, source ON item
     WHEN OLD.retired IS NOT NEW.retired OR OLD.source IS NOT NEW.source BEGIN
         DELETE FROM checkpoint;
+        DELETE FROM weekclose;
     END""",
     f"""CREATE TRIGGER tally_checkpoint_tag_insert AFTER INSERT ON itemtopic
     WHEN {_COUNTED_BEFORE.format("NEW")} BEGIN
         DELETE FROM checkpoint;
+        DELETE FROM weekclose;
     END""",
     f"""CREATE TRIGGER tally_checkpoint_tag_delete AFTER DELETE ON itemtopic
     WHEN {_COUNTED_BEFORE.format("OLD")} BEGIN
         DELETE FROM checkpoint;
+        DELETE FROM weekclose;
     END""",
     """CREATE TRIGGER tally_checkpoint_tag_update AFTER UPDATE ON itemtopic BEGIN
         DELETE FROM checkpoint;
+        DELETE FROM weekclose;
     END""",
 )
 
@@ -294,11 +303,14 @@ def m007_checkpoints(conn: Connection) -> None:
     """Past tallies at week starts, dropped by triggers when a write changes them (SQLite only)."""
     if conn.dialect.name != "sqlite":
         return
-    # A checkpoint counts the events before `moment`. Its row ('', '') marks it complete, even
-    # when the list was empty then.
+    # A checkpoint counts the events before `moment`: live items per status, overall (slug '') and
+    # per topic. Its `weekclose` row marks it complete and holds what else the report asks of the
+    # week that ended there: the days-digested streak up to its end, and the items digested in it.
     conn.exec_driver_sql("CREATE TABLE checkpoint (moment DATETIME NOT NULL, slug VARCHAR NOT NULL, "
                          "status VARCHAR NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (moment, slug, status)) "
                          "WITHOUT ROWID")
+    conn.exec_driver_sql("CREATE TABLE weekclose (moment DATETIME NOT NULL PRIMARY KEY, streak INTEGER NOT NULL, "
+                         "digested INTEGER NOT NULL)")
     for statement in _CHECKPOINT_TRIGGERS:
         conn.exec_driver_sql(statement)
 

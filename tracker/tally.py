@@ -32,7 +32,7 @@ def counts(conn: Connection) -> list[tuple[str, str, int]]:
 
 def recount(conn: Connection) -> None:
     """Count the tally afresh from the items and their tags; past checkpoints may be wrong now, so drop them."""
-    for statement in (*TALLY_FILL, CHECKPOINT_CLEAR):
+    for statement in (*TALLY_FILL, *CHECKPOINT_CLEAR):
         conn.exec_driver_sql(statement)
 
 

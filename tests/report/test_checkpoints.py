@@ -41,9 +41,7 @@ def reports(cli: Cli) -> dict[str, Any]:
 
 def stored(database: dbmod.Database) -> list[datetime]:
     with database.read() as conn:
-        return sorted(conn.execute(checkpoints.checkpoint_t.select().with_only_columns(
-            checkpoints.checkpoint_t.c.moment).where(checkpoints.checkpoint_t.c.slug == "")
-            .where(checkpoints.checkpoint_t.c.status == "")).scalars())
+        return sorted(checkpoints.closed_weeks(conn))
 
 
 def close(database: dbmod.Database, now: datetime) -> int:
@@ -91,12 +89,13 @@ def test_writes_drop_exactly_the_checkpoints_they_change(cli: Cli, tmp_path: Pat
 
 def counted_now(cli: Cli) -> dict[str, Any]:
     """The reports with no checkpoints to start from."""
-    saved = checkpoints.nearest_after
+    saved = checkpoints.nearest_after, checkpoints.closed_weeks
     try:
         checkpoints.nearest_after = lambda *args: None  # type: ignore[assignment]
+        checkpoints.closed_weeks = lambda *args: {}  # type: ignore[assignment]
         return reports(cli)
     finally:
-        checkpoints.nearest_after = saved
+        checkpoints.nearest_after, checkpoints.closed_weeks = saved
 
 
 def test_a_paper_arriving_in_the_inbox_keeps_the_checkpoints(cli: Cli, tmp_path: Path, db_path: Path) -> None:
@@ -124,3 +123,25 @@ def test_sync_closes_the_weeks(cli: Cli, tmp_path: Path, weeks: int) -> None:
             (datetime.now() - timedelta(weeks=back + 1)).strftime("%Y-%m-%dT%H:%M"))
     found = cli.json("sync", "--json", code=None)
     assert found["weeks"]["closed"] == (weeks + 1 if weeks else 0)
+
+
+def test_a_long_streak_and_the_chart_read_the_closed_weeks(cli: Cli, tmp_path: Path, db_path: Path,
+                                                           local_tz: str) -> None:  # noqa: F811
+    ids = setup(cli, tmp_path)
+    items = [ids["Basics one"], ids["Basics two"]]
+    for day in range(28):  # every day from Monday 26 October to Sunday 22 November
+        moment = datetime(2026, 10, 26) + timedelta(days=day)
+        item = items[day % 2]
+        cli("mark", str(item), "reading", "--at", (moment + timedelta(hours=10)).strftime("%Y-%m-%dT%H:%M"))
+        cli("mark", str(item), "digested", "--at", (moment + timedelta(hours=12)).strftime("%Y-%m-%dT%H:%M"))
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    assert close(database, NOW) == 5  # the starts of weeks 44 to 48
+    with database.read() as conn:
+        closed = checkpoints.closed_weeks(conn)
+    database.close()
+    assert sorted(streak for streak, _ in closed.values()) == [0, 7, 14, 21, 28]
+    assert sorted(digested for _, digested in closed.values()) == [0, 2, 2, 2, 2]
+    report = cli.json("report", "weekly", "--week", "2026-W47")
+    assert report["streak_days"] == 28
+    assert [w["digested"] for w in report["history"][-5:]] == [0, 2, 2, 2, 2]
+    assert reports(cli) == counted_now(cli)

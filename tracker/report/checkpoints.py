@@ -17,30 +17,44 @@ from sqlalchemy.engine import Connection
 
 from tracker import tally
 from tracker.models import Event
+from tracker.report import days
 from tracker.report.moments import moved_back
 from tracker.report.progress import Progress, TopicProgress, compute_progress
-from tracker.report.weekly import week_of
+from tracker.report.weeks import week_of
 from tracker.states import STATUSES
 from tracker.timeutil import to_local
 
 event_t = Event.__table__  # type: ignore[attr-defined]
-# Not a model: the table exists on SQLite only (migration m007), and only this module touches it.
+# Not models: the tables exist on SQLite only (migration m007), and only this module touches them.
+_md = MetaData()
 checkpoint_t = Table(
-    "checkpoint", MetaData(),
+    "checkpoint", _md,
     Column("moment", DateTime, primary_key=True),
     Column("slug", String, primary_key=True),
     Column("status", String, primary_key=True),
     Column("n", Integer, nullable=False),
 )
-_COMPLETE = ("", "")  # the (slug, status) of the row that marks a checkpoint as whole
+weekclose_t = Table(
+    "weekclose", _md,
+    Column("moment", DateTime, primary_key=True),
+    Column("streak", Integer, nullable=False),
+    Column("digested", Integer, nullable=False),
+)
+
+
+def closed_weeks(conn: Connection) -> dict[datetime, tuple[int, int]]:
+    """Each stored week end (naive UTC): the streak of days that ended with it, and the items digested in it."""
+    if not tally.available(conn):
+        return {}
+    return {m: (s, d) for m, s, d in conn.execute(select(weekclose_t.c.moment, weekclose_t.c.streak,
+                                                         weekclose_t.c.digested))}
 
 
 def nearest_after(conn: Connection, at: datetime, shape: Progress) -> tuple[datetime, Progress] | None:
     """The first checkpoint after `at` and the progress it holds (topics as in `shape`); None if none."""
     if not tally.available(conn):
         return None
-    moment = conn.execute(select(func.min(checkpoint_t.c.moment)).where(
-        checkpoint_t.c.moment > at, checkpoint_t.c.slug == "", checkpoint_t.c.status == "")).scalar()
+    moment = conn.execute(select(func.min(weekclose_t.c.moment)).where(weekclose_t.c.moment > at)).scalar()
     if moment is None:
         return None
     progress = Progress(topics=[TopicProgress(slug=t.slug, title=t.title, group=t.group) for t in shape.topics])
@@ -72,29 +86,37 @@ def close_weeks(conn: Connection, now: datetime | None = None) -> int:
     if first is None:
         return 0
     starts = week_starts(first, now or datetime.now().astimezone())
-    have = set(conn.execute(select(checkpoint_t.c.moment).where(
-        checkpoint_t.c.slug == "", checkpoint_t.c.status == "")).scalars())
-    if all(start in have for start in starts):
+    closed = closed_weeks(conn)
+    missing = [start for start in starts if start not in closed]
+    if not missing:
         return 0
-    # Walk back from now, one week at a time: each step looks only at that week's changes.
+    # Counts: walk back from now, one week at a time, so that each step looks only at that week's changes.
     progress, later = compute_progress(conn), None
-    written = 0
     for start in reversed(starts):
-        if start in have:
+        if start in closed:
             found = nearest_after(conn, start - timedelta(microseconds=1), progress)
             assert found is not None
             later, progress = found
             continue
         at = start - timedelta(microseconds=1)
         progress = moved_back(conn, progress, at, None if later is None else later - timedelta(microseconds=1))
-        _store(conn, start, progress)
-        later, written = start, written + 1
-    return written
+        _store_counts(conn, start, progress)
+        later = start
+    # Streaks and weekly counts: forward, so that each week's streak ends in the one stored before it.
+    streaks = {moment: streak for moment, (streak, _) in closed.items()}
+    for start in missing:
+        week_before = week_of(None, to_local(start - timedelta(microseconds=1)))
+        sunday = week_before.monday + timedelta(days=6)
+        streaks[start] = days.streak(conn, sunday, streaks)
+        conn.execute(weekclose_t.insert().values(moment=start, streak=streaks[start],
+                                                 digested=days.digested_between(conn, week_before.start, start)))
+    return len(missing)
 
 
-def _store(conn: Connection, moment: datetime, progress: Progress) -> None:
-    rows = [dict(moment=moment, slug=_COMPLETE[0], status=_COMPLETE[1], n=0)]
+def _store_counts(conn: Connection, moment: datetime, progress: Progress) -> None:
+    rows = []
     for slug, counts in (("", progress), *((t.slug, t) for t in progress.topics)):
         rows += [dict(moment=moment, slug=slug, status=status, n=getattr(counts, status))
                  for status in STATUSES if getattr(counts, status)]
-    conn.execute(checkpoint_t.insert(), rows)
+    if rows:
+        conn.execute(checkpoint_t.insert(), rows)

@@ -6,40 +6,24 @@ UTC times are compared against the week's bounds converted to UTC.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from functools import cache
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, and_, bindparam, case, exists, func, select, type_coerce
+from sqlalchemy import DateTime, and_, case, exists, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
-from tracker.errors import UsageError
 from tracker.models import Event
+from tracker.report import checkpoints, days
+from tracker.report.days import day_start
 from tracker.report.moments import rewound, status_at_time
 from tracker.report.progress import compute_progress
+from tracker.report.weeks import Week, week_of
 from tracker.timeutil import iso_local, to_utc
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
 event_t = Event.__table__  # type: ignore[attr-defined]
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
-@dataclass(frozen=True)
-class Week:
-    """An ISO week with its local bounds as stored (naive UTC) times."""
-
-    label: str
-    monday: date
-    start: datetime
-    end: datetime  # exclusive: next Monday 00:00 local
-
-    @property
-    def last_moment(self) -> datetime:
-        """The week's final instant, for 'as it stood at the end'."""
-        return self.end - timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -97,28 +81,6 @@ class WeeklyReport:
         return out
 
 
-def parse_week(text: str) -> tuple[int, int]:
-    """(year, week) from `2026-W47`, or UsageError."""
-    match = WEEK_RE.match(text.strip())
-    if match:
-        year, week = int(match[1]), int(match[2])
-        try:
-            date.fromisocalendar(year, week, 1)
-            return year, week
-        except ValueError:
-            pass
-    raise UsageError(f"bad week {text!r}: use an ISO week like 2026-W47")
-
-
-def week_of(label: str | None, now: datetime) -> Week:
-    """The week named by `label`, or the one holding `now` (aware local time)."""
-    year, number = parse_week(label) if label else now.isocalendar()[:2]
-    monday = date.fromisocalendar(year, number, 1)
-    start = to_utc(datetime.combine(monday, time()))
-    end = to_utc(datetime.combine(monday + timedelta(days=7), time()))
-    return Week(label=f"{year}-W{number:02d}", monday=monday, start=start, end=end)
-
-
 def _in_week(week: Week) -> Any:
     return and_(event_t.c.at >= week.start, event_t.c.at < week.end)
 
@@ -147,34 +109,6 @@ def _digested_and_started(conn: Connection, week: Week) -> tuple[list[Entry], li
         return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(r.at)) for r in rows]
 
     return entries(digested), entries(started)
-
-
-# Days probed per statement: one EXISTS each, all through the (status, at, item_id) index.
-STREAK_BATCH = 31
-
-
-@cache
-def _digested_on_days() -> Any:
-    # Built once, when first needed: building it costs as much as a few of the probes it replaces.
-    return select(*(exists(select(event_t.c.id).where(
-        event_t.c.at >= bindparam(f"start{i}"), event_t.c.at < bindparam(f"end{i}"), event_t.c.status == "digested"))
-        for i in range(STREAK_BATCH)))
-
-
-def _streak(conn: Connection, last_day: date) -> int:
-    """Consecutive local days with something digested, ending on `last_day` (a month of days a query)."""
-    streak, day = 0, last_day
-    while True:
-        params = {}
-        for i in range(STREAK_BATCH):
-            current = day - timedelta(days=i)
-            params[f"start{i}"] = to_utc(datetime.combine(current, time()))
-            params[f"end{i}"] = to_utc(datetime.combine(current + timedelta(days=1), time()))
-        for found in conn.execute(_digested_on_days(), params).one():
-            if not found:
-                return streak
-            streak += 1
-        day -= timedelta(days=STREAK_BATCH)
 
 
 def _added(conn: Connection, week: Week) -> tuple[int, int]:
@@ -212,12 +146,14 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
 
     titles = {t.slug: t.title for t in at_end.topics}
     added, new_papers = _added(conn, week)
+    closed = checkpoints.closed_weeks(conn)
     return WeeklyReport(
         week=week.label, start=week.monday.isoformat(), end=sunday.isoformat(), digested=digested,
         started=started, added=added, new_papers=new_papers,
-        streak_days=_streak(conn, last_day), topics=topics, percent=at_end.percent,
+        streak_days=days.streak(conn, last_day, {m: c[0] for m, c in closed.items()}), topics=topics,
+        percent=at_end.percent,
         delta=round(at_end.percent - before.percent, 1), stalled=_stalled(conn, now),
-        history=_history(conn, week), untouched=_untouched(conn, week),
+        history=_history(conn, week, closed), untouched=_untouched(conn, week),
         goals=_goals(conn, per_topic, titles), links=_links(conn, week), papers=_papers(conn, week),
         suggestions=[s.as_json() for s in suggest_next(conn, limit=5, progress=today)],
     )
@@ -229,17 +165,15 @@ PAPERS_PER_TOPIC = 3
 STALLED_SHOWN = 20
 
 
-def _history(conn: Connection, week: Week) -> list[dict[str, Any]]:
+def _history(conn: Connection, week: Week, closed: dict[datetime, tuple[int, int]]) -> list[dict[str, Any]]:
     """Items digested per week over the last twelve weeks, oldest first (for the chart)."""
     out = []
     for back in range(HISTORY_WEEKS - 1, -1, -1):
         monday = week.monday - timedelta(weeks=back)
         year, number = monday.isocalendar()[:2]
-        start = to_utc(datetime.combine(monday, time()))
-        end = to_utc(datetime.combine(monday + timedelta(days=7), time()))
-        count = conn.execute(select(func.count(event_t.c.item_id.distinct())).where(
-            event_t.c.status == "digested", event_t.c.at >= start, event_t.c.at < end)).scalar_one()
-        out.append({"week": f"{year}-W{number:02d}", "digested": int(count)})
+        start, end = day_start(monday), day_start(monday + timedelta(days=7))
+        count = closed[end][1] if end in closed else days.digested_between(conn, start, end)
+        out.append({"week": f"{year}-W{number:02d}", "digested": count})
     return out
 
 
