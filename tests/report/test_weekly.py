@@ -118,3 +118,18 @@ def test_added_items_and_the_best_new_papers_per_topic(cli: Cli, tmp_path: Path,
     # The outline items were added this week (now), not in 2026-W47.
     this_week = cli.json("report", "weekly")
     assert this_week["added"] == 5 and this_week["new_papers"] == 0
+
+
+# New York's clocks change in 2026-W44 and 2027-W11.
+@pytest.mark.parametrize("label", ["2026-W44", "2026-W45", "2026-W47", "2027-W11"])
+def test_local_times_of_a_week_read_as_iso_local_would(label: str, local_tz: str) -> None:
+    from datetime import datetime, timedelta
+
+    from tracker.report.weekly import local_iso
+    from tracker.report.weeks import week_of
+    from tracker.timeutil import iso_local
+
+    week = week_of(label, datetime.now().astimezone())
+    local = local_iso(week)
+    moments = [week.start + timedelta(minutes=37 * i) for i in range(7 * 24 * 60 // 37)] + [week.last_moment]
+    assert [local(m) for m in moments] == [iso_local(m) for m in moments]

@@ -6,6 +6,7 @@ UTC times are compared against the week's bounds converted to UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from tracker.report.days import day_start
 from tracker.report.moments import rewound, status_at_time
 from tracker.report.progress import compute_progress
 from tracker.report.weeks import Week, week_of
-from tracker.timeutil import iso_local, to_utc
+from tracker.timeutil import iso_local, to_local, to_utc
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
 event_t = Event.__table__  # type: ignore[attr-defined]
@@ -81,6 +82,15 @@ class WeeklyReport:
         return out
 
 
+def local_iso(week: Week) -> Callable[[datetime], str | None]:
+    """`iso_local` for times within the week, cheaper when the week has one UTC offset throughout."""
+    first, last = to_local(week.start), to_local(week.last_moment)
+    if first.utcoffset() != last.utcoffset():  # a week with a clock change: convert each time
+        return iso_local
+    offset, suffix = first.utcoffset() or timedelta(0), first.isoformat()[-6:]  # "+08:00"
+    return lambda stored: (stored + offset).isoformat(timespec="seconds") + suffix
+
+
 def _in_week(week: Week) -> Any:
     return and_(event_t.c.at >= week.start, event_t.c.at < week.end)
 
@@ -91,10 +101,11 @@ def _digested_and_started(conn: Connection, week: Week) -> tuple[list[Entry], li
     # The moment listed: the last digest of the week, or the first start. One time column per row,
     # since turning SQLite's text back into datetimes is much of the cost with thousands of rows.
     moment = case((event_t.c.status == "digested", func.max(event_t.c.at)), else_=func.min(event_t.c.at))
-    query = (select(item_t.c.id, item_t.c.title, event_t.c.status, status_at_time(week.last_moment).label("at_end"),
-                    type_coerce(moment, DateTime).label("at"))
+    at = type_coerce(moment, DateTime).label("at")
+    query = (select(item_t.c.id, item_t.c.title, event_t.c.status, status_at_time(week.last_moment).label("at_end"), at)
              .select_from(event_t.join(item_t, item_t.c.id == event_t.c.item_id))
-             .where(in_week, item_t.c.retired.is_(False)).group_by(item_t.c.id, item_t.c.title, event_t.c.status))
+             .where(in_week, item_t.c.retired.is_(False)).group_by(item_t.c.id, item_t.c.title, event_t.c.status)
+             .order_by(at, item_t.c.id))
     digested, started = [], []
     for r in conn.execute(query):
         if r.status == "reading":
@@ -104,9 +115,10 @@ def _digested_and_started(conn: Connection, week: Week) -> tuple[list[Entry], li
     # Tags picked by the same condition in SQL: thousands of ids as parameters cost more than the query.
     tags = dbmod.item_topics(conn, select(event_t.c.item_id).where(in_week))
 
+    local = local_iso(week)
+
     def entries(rows: list[Any]) -> list[Entry]:
-        rows.sort(key=lambda r: (r.at, r.id))
-        return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=iso_local(r.at)) for r in rows]
+        return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=local(r.at)) for r in rows]
 
     return entries(digested), entries(started)
 
