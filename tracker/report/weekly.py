@@ -87,7 +87,8 @@ def local_iso(week: Week) -> Callable[[datetime], str | None]:
     first, last = to_local(week.start), to_local(week.last_moment)
     if first.utcoffset() != last.utcoffset():  # a week with a clock change: convert each time
         return iso_local
-    offset, suffix = first.utcoffset() or timedelta(0), first.isoformat()[-6:]  # "+08:00"
+    # What follows the seconds in an ISO time: "+08:00", or "+00:17:30" for an offset with seconds.
+    offset, suffix = first.utcoffset() or timedelta(0), first.isoformat(timespec="seconds")[19:]
     return lambda stored: (stored + offset).isoformat(timespec="seconds") + suffix
 
 
