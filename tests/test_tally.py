@@ -146,3 +146,22 @@ def test_a_large_first_import_and_later_marks_keep_progress_exact(cli: Cli, tmp_
     digested = len(range(0, total, 3)) - 1  # item 1 (note 0) was ticked, and is now being read
     assert (found["total"], found["digested"], found["reading"]) == (total, digested, 2)
     assert [(t["total"], t["digested"], t["reading"]) for t in found["topics"]] == [(total, digested, 2)]
+
+
+def test_upgrading_a_database_counts_its_rows_into_the_tally(db_path: Path) -> None:
+    url = "sqlite:///" + str(db_path)
+    old = dbmod.open_db(url, upto=4)  # before the tally
+    with old.write() as conn:
+        raw = conn.connection.driver_connection
+        ops = [("add_item", "digested", False), ("add_item", "reading", False), ("add_item", "unread", True),
+               ("tag", 1, "a", "auto"), ("tag", 2, "a", "manual"), ("tag", 2, "b", "untag"), ("tag", 3, "b", "auto")]
+        for op in ops:
+            apply(raw, op)
+    old.close()
+    new = dbmod.open_db(url)
+    with new.read() as conn:
+        got = Counter({(slug, status): n for slug, status, n in tally.counts(conn)})
+    new.close()
+    with sqlite3.connect(db_path) as conn:
+        assert got == counted(conn) == Counter({("", "digested"): 1, ("", "reading"): 1, ("a", "digested"): 1,
+                                                ("a", "reading"): 1})
