@@ -93,6 +93,7 @@ def close_weeks(db: Path) -> tuple[int, float]:
 def clear_checkpoints(db: Path) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM checkpoint")
+        conn.execute("DELETE FROM weekclose")
 
 
 def main() -> None:

@@ -256,7 +256,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
             _record(conn, old.id, "unread", now, "added to an outline")
         if set(changes) - {"position"} or old.status in ("inbox", "dismissed"):
             summary.updated += 1
-            if "title" in changes or old.retired:
+            if "title" in changes or old.retired or first:  # first: taken over, never tagged by this outline
                 touched[old.id] = (entry.key, entry.title, _section(entry))
         else:
             summary.unchanged += 1

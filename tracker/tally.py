@@ -9,7 +9,7 @@ so no reader ever sees a stale tally.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from sqlalchemy.engine import Connection
 
@@ -41,8 +41,7 @@ def paused(conn: Connection, rows: int) -> Iterator[None]:
     """Write `rows` rows inside with the triggers off when that is cheaper, then recount.
 
     The triggers are dropped and re-created from their stored definitions, so whatever the latest
-    migration made them is what comes back. It all happens in the caller's transaction: an error
-    inside rolls the drop back too.
+    migration made them is what comes back. It all happens in the caller's transaction.
     """
     if not available(conn) or rows < PAUSE_FROM:
         yield
@@ -51,7 +50,18 @@ def paused(conn: Connection, rows: int) -> Iterator[None]:
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tally%'").all()
     for name, _ in triggers:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    yield
-    recount(conn)
-    for _, sql in triggers:
-        conn.exec_driver_sql(sql)
+    def restore() -> None:
+        recount(conn)
+        for _, sql in triggers:
+            conn.exec_driver_sql(sql)
+
+    try:
+        yield
+    except BaseException:
+        # The caller's rollback undoes all of this anyway, but a caller that caught the error and
+        # committed must not be left without triggers or with a stale tally. A database too broken
+        # to restore them will not commit either; the first error is the one to report.
+        with suppress(Exception):
+            restore()
+        raise
+    restore()

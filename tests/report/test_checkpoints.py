@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import sqlite3
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -143,5 +146,48 @@ def test_a_long_streak_and_the_chart_read_the_closed_weeks(cli: Cli, tmp_path: P
     assert sorted(digested for _, digested in closed.values()) == [0, 2, 2, 2, 2]
     report = cli.json("report", "weekly", "--week", "2026-W47")
     assert report["streak_days"] == 28
+    # The streak before week 47 is read from its closed week, not probed: a stored value shows through.
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE weekclose SET streak = streak + 100 WHERE streak = 21")
+    assert cli.json("report", "weekly", "--week", "2026-W47")["streak_days"] == 128
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE weekclose SET streak = streak - 100 WHERE streak = 121")
     assert [w["digested"] for w in report["history"][-5:]] == [0, 2, 2, 2, 2]
     assert reports(cli) == counted_now(cli)
+
+
+@pytest.fixture
+def tehran(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Iran's clocks went forward at midnight on Monday 22 March 2021: that Monday had no 00:00."""
+    monkeypatch.setenv("TZ", "Asia/Tehran")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_weeks_close_where_a_monday_has_no_midnight(cli: Cli, tmp_path: Path, db_path: Path, tehran: None) -> None:
+    ids = setup(cli, tmp_path)
+    cli("mark", str(ids["Basics one"]), "digested", "--at", "2021-03-10T12:00")
+    cli("mark", str(ids["Basics two"]), "digested", "--at", "2021-03-24T12:00")
+    counted = {week: cli.json("report", "weekly", "--week", week) for week in ("2021-W11", "2021-W12", "2021-W13")}
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    assert close(database, datetime(2021, 4, 20, 12, 0)) == 7  # the Mondays from 8 March to 19 April
+    database.close()
+    assert {week: cli.json("report", "weekly", "--week", week) for week in counted} == counted
+
+
+def test_a_first_import_tags_the_items_it_takes_over(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    from tests.papers.records_factory import record
+    from tests.test_import import write
+    from tracker.papers.store import store_papers
+
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    with database.write() as conn:
+        store_papers(conn, [record("2401.00001", title="A new GAN")], datetime(2026, 11, 24))
+    database.close()
+    outline = write(tmp_path / "course.md", "# Course\n\n## Basics\n\n- [A new GAN](https://arxiv.org/abs/2401.00001)\n")
+    write(tmp_path / "course.topics.toml", '[[topic]]\nslug = "basics"\ntitle = "Basics"\n')
+    cli("import", str(outline))
+    shown = cli.json("show", "2401.00001")
+    assert shown["status"] == "unread" and shown["topics"] == ["basics"]

@@ -10,7 +10,7 @@ a stored one is always exact; other databases have none and count from now.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
 from sqlalchemy.engine import Connection
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from tracker import tally
 from tracker.models import Event
 from tracker.report import days
+from tracker.report.days import day_start
 from tracker.report.moments import moved_back
 from tracker.report.progress import Progress, TopicProgress, compute_progress
 from tracker.report.weeks import week_of
@@ -67,15 +68,17 @@ def nearest_after(conn: Connection, at: datetime, shape: Progress) -> tuple[date
     return moment, progress
 
 
-def week_starts(first: datetime, now: datetime) -> list[datetime]:
-    """The starts (naive UTC) of every ISO week from the one holding `first` (naive UTC) to the one holding `now`."""
-    week = week_of(None, to_local(first))
-    current = week_of(None, now.astimezone()).start
-    starts = []
-    while week.start <= current:
-        starts.append(week.start)
-        week = week_of(None, to_local(week.end))
-    return starts
+def week_mondays(first: datetime, now: datetime) -> list[date]:
+    """The Mondays of every ISO week from the one holding `first` (naive UTC) to the one holding `now`."""
+    # Stepped by dates: where clocks jump at midnight, a Monday's 00:00 does not exist, and converting
+    # a week's end back to local time can land in the week before.
+    monday = week_of(None, to_local(first)).monday
+    last = week_of(None, now.astimezone()).monday
+    mondays = []
+    while monday <= last:
+        mondays.append(monday)
+        monday += timedelta(days=7)
+    return mondays
 
 
 def close_weeks(conn: Connection, now: datetime | None = None) -> int:
@@ -85,7 +88,8 @@ def close_weeks(conn: Connection, now: datetime | None = None) -> int:
     first = conn.execute(select(func.min(event_t.c.at))).scalar()
     if first is None:
         return 0
-    starts = week_starts(first, now or datetime.now().astimezone())
+    mondays = {day_start(monday): monday for monday in week_mondays(first, now or datetime.now().astimezone())}
+    starts = list(mondays)
     closed = closed_weeks(conn)
     missing = [start for start in starts if start not in closed]
     if not missing:
@@ -105,11 +109,10 @@ def close_weeks(conn: Connection, now: datetime | None = None) -> int:
     # Streaks and weekly counts: forward, so that each week's streak ends in the one stored before it.
     streaks = {moment: streak for moment, (streak, _) in closed.items()}
     for start in missing:
-        week_before = week_of(None, to_local(start - timedelta(microseconds=1)))
-        sunday = week_before.monday + timedelta(days=6)
+        sunday = mondays[start] - timedelta(days=1)
         streaks[start] = days.streak(conn, sunday, streaks)
-        conn.execute(weekclose_t.insert().values(moment=start, streak=streaks[start],
-                                                 digested=days.digested_between(conn, week_before.start, start)))
+        digested = days.digested_between(conn, day_start(sunday - timedelta(days=6)), start)
+        conn.execute(weekclose_t.insert().values(moment=start, streak=streaks[start], digested=digested))
     return len(missing)
 
 
