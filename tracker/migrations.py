@@ -266,47 +266,25 @@ CHECKPOINT_CLEAR = ("DELETE FROM checkpoint", "DELETE FROM weekclose")
 # or tagging it, changes no past count. (The fetcher adds papers on every sync.)
 _COUNTED_BEFORE = ("EXISTS (SELECT 1 FROM event WHERE item_id = {0}.item_id) "
                    "OR EXISTS (SELECT 1 FROM item WHERE id = {0}.item_id AND source != 'arxiv')")
+
+
+def _dropping(name: str, when: str, where: str = "") -> str:
+    """A trigger that drops the checkpoints (all, or those `where` says) that its write makes wrong."""
+    body = "".join(f"\n        {statement}{where};" for statement in CHECKPOINT_CLEAR)
+    return f"CREATE TRIGGER tally_checkpoint_{name} {when} BEGIN{body}\n    END"
+
+
 _CHECKPOINT_TRIGGERS = (
-    """CREATE TRIGGER tally_checkpoint_event_insert AFTER INSERT ON event BEGIN
-        DELETE FROM checkpoint WHERE moment > NEW.at;
-        DELETE FROM weekclose WHERE moment > NEW.at;
-    END""",
-    """CREATE TRIGGER tally_checkpoint_event_delete AFTER DELETE ON event BEGIN
-        DELETE FROM checkpoint WHERE moment > OLD.at;
-        DELETE FROM weekclose WHERE moment > OLD.at;
-    END""",
-    """CREATE TRIGGER tally_checkpoint_event_update AFTER UPDATE ON event BEGIN
-        DELETE FROM checkpoint WHERE moment > OLD.at OR moment > NEW.at;
-        DELETE FROM weekclose WHERE moment > OLD.at OR moment > NEW.at;
-    END""",
-    """CREATE TRIGGER tally_checkpoint_item_insert AFTER INSERT ON item
-    WHEN NEW.retired = 0 AND NEW.source != 'arxiv' BEGIN
-        DELETE FROM checkpoint;
-        DELETE FROM weekclose;
-    END""",
-    """CREATE TRIGGER tally_checkpoint_item_delete AFTER DELETE ON item WHEN OLD.retired = 0 BEGIN
-        DELETE FROM checkpoint;
-        DELETE FROM weekclose;
-    END""",
-    """CREATE TRIGGER tally_checkpoint_item_update AFTER UPDATE OF retired, source ON item
-    WHEN OLD.retired IS NOT NEW.retired OR OLD.source IS NOT NEW.source BEGIN
-        DELETE FROM checkpoint;
-        DELETE FROM weekclose;
-    END""",
-    f"""CREATE TRIGGER tally_checkpoint_tag_insert AFTER INSERT ON itemtopic
-    WHEN {_COUNTED_BEFORE.format("NEW")} BEGIN
-        DELETE FROM checkpoint;
-        DELETE FROM weekclose;
-    END""",
-    f"""CREATE TRIGGER tally_checkpoint_tag_delete AFTER DELETE ON itemtopic
-    WHEN {_COUNTED_BEFORE.format("OLD")} BEGIN
-        DELETE FROM checkpoint;
-        DELETE FROM weekclose;
-    END""",
-    """CREATE TRIGGER tally_checkpoint_tag_update AFTER UPDATE ON itemtopic BEGIN
-        DELETE FROM checkpoint;
-        DELETE FROM weekclose;
-    END""",
+    _dropping("event_insert", "AFTER INSERT ON event", " WHERE moment > NEW.at"),
+    _dropping("event_delete", "AFTER DELETE ON event", " WHERE moment > OLD.at"),
+    _dropping("event_update", "AFTER UPDATE ON event", " WHERE moment > OLD.at OR moment > NEW.at"),
+    _dropping("item_insert", "AFTER INSERT ON item WHEN NEW.retired = 0 AND NEW.source != 'arxiv'"),
+    _dropping("item_delete", "AFTER DELETE ON item WHEN OLD.retired = 0"),
+    _dropping("item_update", "AFTER UPDATE OF retired, source ON item "
+                             "WHEN OLD.retired IS NOT NEW.retired OR OLD.source IS NOT NEW.source"),
+    _dropping("tag_insert", f"AFTER INSERT ON itemtopic WHEN {_COUNTED_BEFORE.format('NEW')}"),
+    _dropping("tag_delete", f"AFTER DELETE ON itemtopic WHEN {_COUNTED_BEFORE.format('OLD')}"),
+    _dropping("tag_update", "AFTER UPDATE ON itemtopic"),
 )
 
 

@@ -55,6 +55,16 @@ def close(database: dbmod.Database, now: datetime) -> int:
 NOW = datetime(2026, 11, 25, 12, 0)
 
 
+def closed_history(cli: Cli, tmp_path: Path, db_path: Path, seed: int) -> tuple[dict[str, int], dbmod.Database,
+                                                                                list[datetime]]:
+    """A random history with its weeks closed: the item ids, the open database, the closed weeks."""
+    ids = setup(cli, tmp_path)
+    history(cli, ids, seed=seed)
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    close(database, NOW)
+    return ids, database, stored(database)
+
+
 def test_reports_from_checkpoints_equal_reports_counted_from_now(cli: Cli, tmp_path: Path, db_path: Path,
                                                                    local_tz: str) -> None:  # noqa: F811
     ids = setup(cli, tmp_path)
@@ -69,11 +79,7 @@ def test_reports_from_checkpoints_equal_reports_counted_from_now(cli: Cli, tmp_p
 
 
 def test_writes_drop_exactly_the_checkpoints_they_change(cli: Cli, tmp_path: Path, db_path: Path) -> None:
-    ids = setup(cli, tmp_path)
-    history(cli, ids, seed=8)
-    database = dbmod.open_db("sqlite:///" + str(db_path))
-    close(database, NOW)
-    moments = stored(database)
+    ids, database, moments = closed_history(cli, tmp_path, db_path, seed=8)
     # A mark back-dated into week 44 changes the checkpoints after it, not those before.
     cli("mark", str(ids["Basics one"]), "reading", "--at", "2026-10-28T10:00")
     kept = stored(database)
@@ -105,11 +111,7 @@ def test_a_paper_arriving_in_the_inbox_keeps_the_checkpoints(cli: Cli, tmp_path:
     from tests.papers.records_factory import record
     from tracker.papers.store import store_papers
 
-    ids = setup(cli, tmp_path)
-    history(cli, ids, seed=9)
-    database = dbmod.open_db("sqlite:///" + str(db_path))
-    close(database, NOW)
-    moments = stored(database)
+    _, database, moments = closed_history(cli, tmp_path, db_path, seed=9)
     with database.write() as conn:
         store_papers(conn, [record("2401.00001", title="A new GAN")], datetime(2026, 11, 24), query_slug="gen")
     assert stored(database) == moments
