@@ -186,3 +186,21 @@ def test_a_caught_error_inside_a_pause_still_leaves_triggers_and_a_true_tally(da
     assert triggers(database) == before
     with database.read() as conn:
         assert tally.counts(conn) == [("", "reading", 1)]
+
+
+def test_databases_without_the_tally_count_the_same_progress(cli: Cli, tmp_path: Path, db_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.report.test_weekly import setup
+    from tracker.report.progress import compute_progress
+
+    ids = setup(cli, tmp_path)
+    cli("mark", str(ids["Basics one"]), "digested")
+    cli("mark", str(ids["GAN one"]), "reading")
+    cli("tag", str(ids["GAN one"]), "basics")
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    with database.read() as conn:
+        kept = compute_progress(conn).as_json()
+        monkeypatch.setattr(tally, "available", lambda conn: False)  # as on any other database
+        direct = compute_progress(conn).as_json()
+    database.close()
+    assert direct == kept and kept["digested"] == 1 and kept["reading"] == 1

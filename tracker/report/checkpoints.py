@@ -59,12 +59,8 @@ def nearest_after(conn: Connection, at: datetime, shape: Progress) -> tuple[date
     if moment is None:
         return None
     progress = Progress(topics=[TopicProgress(slug=t.slug, title=t.title, group=t.group) for t in shape.topics])
-    by_slug = {t.slug: t for t in progress.topics}
-    for slug, status, n in conn.execute(select(checkpoint_t.c.slug, checkpoint_t.c.status, checkpoint_t.c.n)
-                                        .where(checkpoint_t.c.moment == moment)):
-        counts = progress if slug == "" else by_slug.get(slug)
-        if counts is not None:
-            counts.add(status, n)
+    progress.add_counts(conn.execute(select(checkpoint_t.c.slug, checkpoint_t.c.status, checkpoint_t.c.n)
+                                     .where(checkpoint_t.c.moment == moment)).tuples())
     return moment, progress
 
 

@@ -7,6 +7,7 @@ never count.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,14 @@ class Progress(Counts):
 
     topics: list[TopicProgress] = field(default_factory=list)
 
+    def add_counts(self, rows: Iterable[tuple[str, str, int]]) -> None:
+        """Count (slug, status, n) rows: slug '' is the whole list, other slugs their topic (unknown ones left out)."""
+        by_slug = {t.slug: t for t in self.topics}
+        for slug, status, n in rows:
+            counts = self if slug == "" else by_slug.get(slug)
+            if counts is not None:
+                counts.add(status, n)
+
     def as_json(self) -> dict[str, Any]:
         """The contract's `progress --json` shape (plus each topic's group)."""
         def counts(c: Counts) -> dict[str, Any]:
@@ -88,7 +97,7 @@ def live() -> Any:
 def compute_progress(conn: Connection, at: datetime | None = None) -> Progress:
     """Progress now (from each item's status) or at time `at` (naive UTC), rewound from now."""
     progress = Progress(topics=_topics(conn))
-    _current(conn, progress, {t.slug: t for t in progress.topics})
+    _current(conn, progress)
     if at is None:
         return progress
     from tracker.report.moments import rewound
@@ -96,12 +105,9 @@ def compute_progress(conn: Connection, at: datetime | None = None) -> Progress:
     return rewound(conn, progress, at)
 
 
-def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgress]) -> None:
+def _current(conn: Connection, progress: Progress) -> None:
     if tally.available(conn):  # kept by triggers: a few thousand rows at most, whatever the list's size
-        for slug, status, n in tally.counts(conn):
-            counts = progress if slug == "" else by_slug.get(slug)
-            if counts is not None:
-                counts.add(status, n)
+        progress.add_counts(tally.counts(conn))
         return
     # Elsewhere two aggregate queries, which join every tag to its item.
     from sqlalchemy import func, select
@@ -115,9 +121,7 @@ def _current(conn: Connection, progress: Progress, by_slug: dict[str, TopicProgr
              .select_from(tag_t.join(item_t, item_t.c.id == tag_t.c.item_id))
              .where(tag_t.c.origin != "untag", live(), item_t.c.status.in_(STATUSES))
              .group_by(tag_t.c.slug, item_t.c.status))
-    for slug, status, n in conn.execute(query):
-        if slug in by_slug:
-            by_slug[slug].add(status, n)
+    progress.add_counts(conn.execute(query).tuples())
 
 
 def render_progress(progress: Progress) -> Any:
