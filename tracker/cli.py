@@ -333,12 +333,12 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
 
 def _check_limit_and_topic(conn: Any, limit: int | None, topic: str | None) -> None:
     """The shared checks of `--limit` and `--topic` for commands that list suggestions."""
-    from tracker import items
+    from tracker.vocab import check_topic
 
     if limit is not None and limit < 1:
         raise UsageError("--limit must be 1 or more")
     if topic is not None:
-        items.check_topic(conn, topic)
+        check_topic(conn, topic)
 
 
 # --- crawl -------------------------------------------------------------------------------

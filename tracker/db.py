@@ -214,7 +214,8 @@ def resolve_item(conn: Connection, ref: str) -> int:
 
 def item_topics(conn: Connection, item_ids: list[int] | Select[Any] | None = None) -> dict[int, list[str]]:
     """Effective topic slugs per item (the given ids, or those a query selects): every tag but removed ones."""
-    tag_t = __getattr__("tag_t")
+    from tracker.tables import tag_t  # a read: the reports call this without the table models
+
     query = select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")
     if item_ids is not None:
         query = query.where(tag_t.c.item_id.in_(item_ids))

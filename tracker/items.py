@@ -12,16 +12,16 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
-from tracker.errors import NotFound, UsageError
-from tracker.models import Event, Fetch, Paper, Topic
+from tracker.errors import UsageError
+from tracker.models import Event, Fetch, Paper
 from tracker.states import KINDS, PAPER_STATES, STATUSES
 from tracker.timeutil import iso_local
+from tracker.vocab import check_topic
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
 event_t = Event.__table__  # type: ignore[attr-defined]
 fetch_t = Fetch.__table__  # type: ignore[attr-defined]
 paper_t = Paper.__table__  # type: ignore[attr-defined]
-topic_t = Topic.__table__  # type: ignore[attr-defined]
 
 # Statuses `mark` accepts: the learner's four, plus the inbox ones papers move between.
 MARKABLE = STATUSES
@@ -93,13 +93,6 @@ def check_status(word: str) -> str:
     if word not in MARKABLE:
         raise UsageError(f"unknown status {word!r}: use one of {', '.join(MARKABLE)}")
     return word
-
-
-def check_topic(conn: Connection, slug: str) -> str:
-    """A known topic slug, or NotFound."""
-    if conn.execute(select(topic_t.c.slug).where(topic_t.c.slug == slug)).scalar() is None:
-        raise NotFound(f"unknown topic {slug!r} (see `tracker topics`)")
-    return slug
 
 
 def _columns() -> list[Any]:

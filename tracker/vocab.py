@@ -9,11 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from tracker.models import Outline, Topic
+from tracker.errors import NotFound
+from tracker.tables import topic_t
 from tracker.topics import Classifier, TopicDef, load_topics_file
-
-topic_t = Topic.__table__  # type: ignore[attr-defined]
-outline_t = Outline.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -31,6 +29,13 @@ def topic_defs(conn: Connection) -> list[TopicDef]:
     return [TopicDef(slug=r.slug, title=r.title, parent=r.parent, group=r.group_no, position=r.position,
                      aliases=tuple(json.loads(r.aliases or "[]")), query=r.query,
                      categories=tuple(json.loads(r.categories or "[]"))) for r in rows]
+
+
+def check_topic(conn: Connection, slug: str) -> str:
+    """A known topic slug, or NotFound."""
+    if conn.execute(select(topic_t.c.slug).where(topic_t.c.slug == slug)).scalar() is None:
+        raise NotFound(f"unknown topic {slug!r} (see `tracker topics`)")
+    return slug
 
 
 def list_topics(conn: Connection) -> list[dict[str, object]]:

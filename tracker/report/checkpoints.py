@@ -16,16 +16,15 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func,
 from sqlalchemy.engine import Connection
 
 from tracker import tally
-from tracker.models import Event
 from tracker.report import days
 from tracker.report.days import day_start
 from tracker.report.moments import moved_back
 from tracker.report.progress import Progress, TopicProgress, compute_progress
 from tracker.report.weeks import week_of
 from tracker.states import STATUSES
+from tracker.tables import event_t
 from tracker.timeutil import to_local
 
-event_t = Event.__table__  # type: ignore[attr-defined]
 # Not models: the tables exist on SQLite only (migration m007), and only this module touches them.
 _md = MetaData()
 checkpoint_t = Table(

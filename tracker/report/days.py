@@ -15,10 +15,9 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.engine import Connection
 
-from tracker.models import Event
+from tracker.tables import event_t
 from tracker.timeutil import to_utc
 
-event_t = Event.__table__  # type: ignore[attr-defined]
 # Days probed per statement, one EXISTS each.
 BATCH = 31
 

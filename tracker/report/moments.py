@@ -14,13 +14,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
-from tracker.models import Event
 from tracker.report.progress import Progress, live
-
-item_t, tag_t = dbmod.item_t, dbmod.tag_t
-event_t = Event.__table__  # type: ignore[attr-defined]
-
+from tracker.tables import event_t, item_t, tag_t
 
 # Past this many status events since the moment, it is cheaper to look at every live item than to
 # pick out the ones changed since.

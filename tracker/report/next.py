@@ -15,9 +15,8 @@ from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
 from tracker.report.progress import Progress, TopicProgress, compute_progress
+from tracker.tables import item_t, tag_t
 from tracker.timeutil import to_local
-
-item_t, tag_t = dbmod.item_t, dbmod.tag_t
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def live() -> Any:
     # Past totals count today's list, not only what had been imported by then: a learner who
     # back-dates a mark says the item was on their list, and papers still waiting in the inbox
     # at that moment drop out through their replayed status.
-    from tracker.db import item_t
+    from tracker.tables import item_t
 
     return item_t.c.retired.is_(False)
 
@@ -112,7 +112,7 @@ def _current(conn: Connection, progress: Progress) -> None:
     # Elsewhere two aggregate queries, which join every tag to its item.
     from sqlalchemy import func, select
 
-    from tracker.db import item_t, tag_t
+    from tracker.tables import item_t, tag_t
 
     for status, n in conn.execute(select(item_t.c.status, func.count()).where(live())
                                   .group_by(item_t.c.status)):
@@ -121,7 +121,7 @@ def _current(conn: Connection, progress: Progress) -> None:
              .select_from(tag_t.join(item_t, item_t.c.id == tag_t.c.item_id))
              .where(tag_t.c.origin != "untag", live(), item_t.c.status.in_(STATUSES))
              .group_by(tag_t.c.slug, item_t.c.status))
-    progress.add_counts(conn.execute(query).tuples())
+    progress.add_counts(conn.execute(query))
 
 
 def render_progress(progress: Progress) -> Any:

@@ -15,16 +15,13 @@ from sqlalchemy import DateTime, and_, case, exists, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbmod
-from tracker.models import Event
 from tracker.report import checkpoints, days
 from tracker.report.days import day_start
 from tracker.report.moments import rewound, status_at_time
 from tracker.report.progress import compute_progress
 from tracker.report.weeks import Week, week_of
+from tracker.tables import event_t, fetch_t, goal_t, item_t, paper_t, tag_t, topic_t
 from tracker.timeutil import iso_local, to_local, to_utc
-
-item_t, tag_t = dbmod.item_t, dbmod.tag_t
-event_t = Event.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -192,9 +189,6 @@ def _history(conn: Connection, week: Week, closed: dict[datetime, tuple[int, int
 
 def _untouched(conn: Connection, week: Week) -> list[str]:
     """Topics, in outline order, none of whose items changed status in the four weeks up to the week's end."""
-    from tracker.models import Topic
-
-    topic_t = Topic.__table__  # type: ignore[attr-defined]
     since = week.end - timedelta(weeks=UNTOUCHED_WEEKS)
     # Asked per topic, so a topic stops at its first changed item; SQLite walks each topic's items
     # by the slug index and probes each one's events by the (item_id, at) index.
@@ -208,9 +202,6 @@ def _untouched(conn: Connection, week: Week) -> list[str]:
 
 def _goals(conn: Connection, per_topic: dict[str, int], titles: dict[str, str]) -> list[dict[str, Any]]:
     """Pace against the learner's weekly goals: ahead, on pace or behind."""
-    from tracker.models import Goal
-
-    goal_t = Goal.__table__  # type: ignore[attr-defined]
     out = []
     for slug, goal in conn.execute(select(goal_t.c.slug, goal_t.c.per_week).order_by(goal_t.c.slug)):
         done = per_topic.get(slug, 0)
@@ -221,9 +212,6 @@ def _goals(conn: Connection, per_topic: dict[str, int], titles: dict[str, str]) 
 
 def _links(conn: Connection, week: Week) -> list[dict[str, Any]]:
     """Links the crawler found gone or blocked during the week."""
-    from tracker.models import Fetch
-
-    fetch_t = Fetch.__table__  # type: ignore[attr-defined]
     rows = conn.execute(select(item_t.c.id, item_t.c.title, item_t.c.url, fetch_t.c.state)
                         .select_from(fetch_t.join(item_t, item_t.c.id == fetch_t.c.item_id))
                         .where(fetch_t.c.state.in_(("gone", "blocked")), fetch_t.c.checked_at >= week.start,
@@ -238,9 +226,6 @@ def _papers(conn: Connection, week: Week) -> dict[str, list[dict[str, Any]]]:
     score), then the newest. The inbox's full ranking also weighs similarity to what was read;
     it needs scikit-learn, whose import alone would take most of the report's time budget.
     """
-    from tracker.models import Paper
-
-    paper_t = Paper.__table__  # type: ignore[attr-defined]
     rows = conn.execute(select(item_t.c.id, item_t.c.title, tag_t.c.slug, paper_t.c.published)
                         .select_from(item_t.join(tag_t, tag_t.c.item_id == item_t.c.id)
                                      .outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
