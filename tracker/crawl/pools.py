@@ -55,6 +55,22 @@ class _Counted(httpx.AsyncByteStream):
         await self.stream.aclose()
 
 
+def _on_asyncio(transport: httpx.AsyncHTTPTransport, tls: ssl.SSLContext, limits: httpx.Limits) -> None:
+    """Give a direct transport a connection pool on `netstream`'s asyncio backend instead of anyio's.
+
+    httpx does not pass a network backend through to httpcore, so the pool it made is replaced by
+    one made with the same settings. A test checks that crawls run on this backend.
+    """
+    import httpcore
+
+    from tracker.crawl.netstream import AsyncioBackend
+
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=tls, max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+        network_backend=AsyncioBackend())
+
+
 class HostPools(httpx.AsyncBaseTransport):
     """Routes each request to its host's own pool, made on first use with the proxy the environment names."""
 
@@ -81,6 +97,8 @@ class HostPools(httpx.AsyncBaseTransport):
             tls = self.ssl_context() if url.scheme == "https" or proxy else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             pool = self.pools[key] = _Pool(httpx.AsyncHTTPTransport(
                 verify=tls, limits=self.limits, proxy=proxy, trust_env=False))
+            if proxy is None:
+                _on_asyncio(pool.transport, tls, self.limits)
         self.pools.move_to_end(key)
         pool.busy += 1
         try:

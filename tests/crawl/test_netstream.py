@@ -1,0 +1,115 @@
+"""The crawler's asyncio network backend against loopback servers: reads, limits, and idle connections."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import httpcore
+import pytest
+
+from tests.conftest import LocalServer, reply
+from tests.crawl.rawserver import RawServer
+from tracker.crawl import netstream
+from tracker.crawl.fetcher import Request, Settings, fetch_all
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def test_crawls_connect_through_the_asyncio_backend(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[tuple[str, int]] = []
+    connect = netstream.AsyncioBackend.connect_tcp
+
+    async def counting(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append((host, port))
+        return await connect(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(netstream.AsyncioBackend, "connect_tcp", counting)
+    server.routes["/a"] = server.routes["/b"] = reply(200, "<title>x</title>" + "y" * 200_000)
+
+    async def go() -> list[int]:
+        settings = Settings(concurrency=1, per_host=1, delay=0, robots=False)
+        return [len(r.body) async for r in fetch_all([Request(0, server.url("/a")), Request(1, server.url("/b"))],
+                                                      settings)]
+
+    assert asyncio.run(go()) == [200_016, 200_016]
+    assert opened == [_host_port(server.url(""))]  # one connection, kept alive for the second page
+
+
+def test_a_flooding_server_fills_the_buffer_only_to_its_mark_and_is_read_whole_after() -> None:
+    total = 8 * 1024 * 1024
+
+    def flood(conn: socket.socket) -> None:
+        conn.sendall(b"z" * total)
+
+    raw = RawServer(flood)
+
+    async def go() -> tuple[int, bool, int]:
+        stream = await netstream.AsyncioBackend().connect_tcp(*_host_port(raw.url), timeout=5)
+        await stream.write(b"GET / HTTP/1.1\r\n\r\n")
+        await asyncio.sleep(0.5)  # nobody reads: the socket must stop being drained into memory
+        assert isinstance(stream, netstream.AsyncioStream)
+        buffered, paused = stream.protocol.size, stream.protocol.reading_paused
+        received = 0
+        while chunk := await stream.read(65536, timeout=5):
+            received += len(chunk)
+        await stream.aclose()
+        return buffered, paused, received
+
+    try:
+        buffered, paused, received = asyncio.run(go())
+    finally:
+        raw.stop()
+    assert paused and netstream.HIGH_WATER < buffered <= netstream.HIGH_WATER + 256 * 1024
+    assert received == total
+
+
+def test_a_silent_server_times_a_read_out() -> None:
+    def silent(conn: socket.socket) -> None:
+        time.sleep(2)
+
+    raw = RawServer(silent)
+
+    async def go() -> None:
+        stream = await netstream.AsyncioBackend().connect_tcp(*_host_port(raw.url), timeout=5)
+        await stream.write(b"GET / HTTP/1.1\r\n\r\n")
+        try:
+            with pytest.raises(httpcore.ReadTimeout):
+                await stream.read(65536, timeout=0.2)
+        finally:
+            await stream.aclose()
+
+    try:
+        asyncio.run(go())
+    finally:
+        raw.stop()
+
+
+def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
+    """Keep-alive promised, then the server hangs up: the next request must open a fresh connection."""
+    def once(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+
+    raw = RawServer(once)
+
+    try:
+        import httpx
+
+        from tracker.crawl.pools import HostPools
+
+        async def same_client() -> list[int]:
+            async with httpx.AsyncClient(transport=HostPools(per_host=1, max_pools=4), trust_env=False) as client:
+                out = []
+                for i in range(3):
+                    out.append((await client.get(raw.url + f"/{i}")).status_code)
+                    await asyncio.sleep(0.2)  # the server's close arrives while the connection is idle
+                return out
+
+        assert asyncio.run(same_client()) == [200, 200, 200]
+        assert raw.connections == 3
+    finally:
+        raw.stop()
