@@ -143,3 +143,16 @@ def _state(pid: int) -> str:
             return f.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_workers_fetch_without_importing_trio(server: LocalServer) -> None:
+    """httpcore imports trio when it is installed; a worker blocks that import, a quarter of its start-up."""
+    server.routes["*"] = reply(200, "<html><head><title>A page</title></head><body>text</body></html>")
+    results: dict[int, object] = {}
+
+    def collect(batch):  # type: ignore[no-untyped-def]
+        results.update(batch)
+
+    run_in_workers([[_job(i, server.url(f"/p/{i}")) for i in range(3)]], FAST, [], collect,
+                   reader=__import__("tests.crawl.module_reader", fromlist=["x"]).read_and_report_trio)
+    assert {o.title for o in results.values()} == {"trio loaded: False"}  # type: ignore[attr-defined]
