@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import threading
 import time
 
 import httpcore
@@ -113,3 +115,70 @@ def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
         assert raw.connections == 3
     finally:
         raw.stop()
+
+
+class _TLSServer:
+    """A loopback HTTPS server with a certificate from a throwaway authority (trustme)."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                body = b"secure " + self.path.encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_https_runs_tls_over_the_asyncio_backend_and_refuses_an_unknown_authority(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+    import trustme
+
+    from tracker.crawl.pools import HostPools
+
+    authority = trustme.CA()
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(server_side)
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+    opened: list[int] = []
+    connect = netstream.AsyncioBackend.connect_tcp
+
+    async def counting(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(port)
+        return await connect(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(netstream.AsyncioBackend, "connect_tcp", counting)
+    server = _TLSServer(server_side)
+
+    async def get(context: ssl.SSLContext | None) -> list[str]:
+        async with httpx.AsyncClient(transport=HostPools(per_host=1, max_pools=2, ssl_context=context),
+                                     trust_env=False) as client:
+            return [(await client.get(f"{server.url}/{i}")).text for i in range(2)]
+
+    try:
+        assert asyncio.run(get(trusting)) == ["secure /0", "secure /1"]
+        assert len(opened) == 1  # one TLS connection, kept alive
+        # The system's authorities do not know this one: a connection error, not an ssl exception escaping.
+        with pytest.raises(httpx.ConnectError):
+            asyncio.run(get(None))
+    finally:
+        server.stop()
