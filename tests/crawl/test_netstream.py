@@ -182,3 +182,52 @@ def test_https_runs_tls_over_the_asyncio_backend_and_refuses_an_unknown_authorit
             asyncio.run(get(None))
     finally:
         server.stop()
+
+
+def test_closing_frees_the_socket_even_with_unsent_data_to_a_server_that_stopped_reading() -> None:
+    def deaf(conn: socket.socket) -> None:
+        time.sleep(3)  # never reads past the first recv
+
+    raw = RawServer(deaf)
+
+    async def go() -> int:
+        stream = await netstream.AsyncioBackend().connect_tcp(*_host_port(raw.url), timeout=5)
+        assert isinstance(stream, netstream.AsyncioStream)
+        with pytest.raises(httpcore.WriteTimeout):
+            for _ in range(200):  # until the kernel's buffers are full and the transport holds the rest
+                await stream.write(b"x" * 1_000_000, timeout=0.3)
+        sock = stream.transport.get_extra_info("socket")
+        await stream.aclose()
+        await asyncio.sleep(0.1)
+        return int(sock.fileno())
+
+    try:
+        assert asyncio.run(go()) == -1  # closed now, not when the unsent megabytes drain
+    finally:
+        raw.stop()
+
+
+def test_tls_over_a_connection_that_already_ended_fails_at_once() -> None:
+    raw = RawServer(lambda conn: None)  # reads the first line, then hangs up
+
+    async def go() -> None:
+        stream = await netstream.AsyncioBackend().connect_tcp(*_host_port(raw.url), timeout=5)
+        await stream.write(b"hello\r\n")
+        await asyncio.sleep(0.3)  # the server's close arrives
+        with pytest.raises(httpcore.ConnectError):
+            await stream.start_tls(ssl.create_default_context(), "127.0.0.1", timeout=5)
+
+    start = time.monotonic()
+    try:
+        asyncio.run(go())
+    finally:
+        raw.stop()
+    assert time.monotonic() - start < 2
+
+
+def test_a_host_name_idna_cannot_encode_is_a_connect_error() -> None:
+    async def go() -> None:
+        with pytest.raises(httpcore.ConnectError):
+            await netstream.AsyncioBackend().connect_tcp("a" * 64 + ".example", 80, timeout=5)
+
+    asyncio.run(go())

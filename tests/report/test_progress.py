@@ -96,6 +96,7 @@ HEAVY = ("httpx", "bs4", "arxiv", "sklearn", "rich", "lxml", "sqlmodel", "sqlalc
     ("report", "weekly", "--format", "md"),
     ("report", "weekly", "--format", "html"),
     ("next", "--json", "--topic", "a"),
+    ("topics", "--json"),
 ])
 def test_read_commands_import_no_models_network_or_parsing_libraries(args, database: dbmod.Database,  # type: ignore[no-untyped-def]
                                                                      db_path) -> None:

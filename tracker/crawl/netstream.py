@@ -132,10 +132,21 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 raise httpcore.WriteError(str(protocol.error) or type(protocol.error).__name__)
 
     async def aclose(self) -> None:
+        # close() alone waits for unsent data to drain (forever, if the server stopped reading) and, on
+        # TLS, for the server's answer to our close_notify (30 s): the socket would stay open all that
+        # time. So, as anyio does: a polite close, one turn of the loop for it to go out, then abort.
         self.transport.close()
+        await asyncio.sleep(0)
+        if not self.protocol.closed:
+            self.transport.abort()
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                         timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        if self.protocol.closed or self.protocol.chunks or self.transport.is_closing():
+            # A connection that already ended cannot shake hands, and plain bytes that came before the
+            # handshake must never be read as if they had come through TLS.
+            self.transport.abort()
+            raise httpcore.ConnectError("the connection ended or sent data before the TLS handshake")
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
@@ -171,7 +182,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                     happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"no connection within {timeout:g} s") from None
-        except OSError as exc:
+        except (OSError, UnicodeError, ValueError) as exc:  # UnicodeError: a host name IDNA cannot encode
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from None
         sock = transport.get_extra_info("socket")
         for option in socket_options or ():

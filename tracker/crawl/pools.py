@@ -59,16 +59,18 @@ def _on_asyncio(transport: httpx.AsyncHTTPTransport, tls: ssl.SSLContext, limits
     """Give a direct transport a connection pool on `netstream`'s asyncio backend instead of anyio's.
 
     httpx does not pass a network backend through to httpcore, so the pool it made is replaced by
-    one made with the same settings. A test checks that crawls run on this backend.
+    one with the same settings, read from it. A test checks that crawls run on this backend.
     """
     import httpcore
 
     from tracker.crawl.netstream import AsyncioBackend
 
+    made = transport._pool
     transport._pool = httpcore.AsyncConnectionPool(
         ssl_context=tls, max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
-        network_backend=AsyncioBackend())
+        http1=made._http1, http2=made._http2, retries=made._retries, local_address=made._local_address,
+        uds=made._uds, socket_options=made._socket_options, network_backend=AsyncioBackend())
 
 
 class HostPools(httpx.AsyncBaseTransport):
