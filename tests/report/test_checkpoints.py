@@ -100,7 +100,7 @@ def counted_now(cli: Cli) -> dict[str, Any]:
     """The reports with no checkpoints to start from."""
     saved = checkpoints.nearest_after, checkpoints.closed_weeks
     try:
-        checkpoints.nearest_after = lambda *args: None  # type: ignore[assignment]
+        checkpoints.nearest_after = lambda *args, **kwargs: None  # type: ignore[assignment]
         checkpoints.closed_weeks = lambda *args: {}  # type: ignore[assignment]
         return reports(cli)
     finally:

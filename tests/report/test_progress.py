@@ -140,3 +140,24 @@ def test_counting_at_a_moment_agrees_with_rewinding(database: dbmod.Database, mo
             monkeypatch.setattr(moments, "REWIND_LIMIT", -1)
             counted = moments.rewound(conn, today, at).as_json()
             assert counted == rewound, at
+
+
+def test_rewinding_from_a_later_known_moment_agrees_with_rewinding_from_now(database: dbmod.Database) -> None:
+    """The weekly report takes a week's start back from its end; that must equal going back from today."""
+    import random
+
+    from tracker.report import moments
+
+    seed(database)
+    rng = random.Random(8)
+    times = [datetime(2026, 11, 2 + day, hour) for day in range(6) for hour in (0, 9, 18)]
+    for at in times:
+        for item_id in rng.sample([1, 2, 3, 4, 5, 6], 2):
+            change(database, item_id, rng.choice(["reading", "digested", "skipped", "unread", "dismissed"]), at)
+    with database.read() as conn:
+        today = compute_progress(conn)
+        for later in times[3::4]:
+            known = (later, moments.rewound(conn, today, later))
+            for at in [t for t in times if t < later] + [datetime(2026, 10, 30)]:
+                assert moments.rewound(conn, today, at, known=known).as_json() == \
+                    moments.rewound(conn, today, at).as_json(), (at, later)

@@ -50,16 +50,21 @@ def closed_weeks(conn: Connection) -> dict[datetime, tuple[int, int]]:
                                                          weekclose_t.c.digested))}
 
 
-def nearest_after(conn: Connection, at: datetime, shape: Progress) -> tuple[datetime, Progress] | None:
-    """The first checkpoint after `at` and the progress it holds (topics as in `shape`); None if none."""
+def nearest_after(conn: Connection, at: datetime, shape: Progress,
+                  until: datetime | None = None) -> tuple[datetime, Progress] | None:
+    """The first checkpoint after `at` (and not after `until`) and the progress it holds (topics as in
+    `shape`); None if there is none."""
     if not tally.available(conn):
         return None
-    moment = conn.execute(select(func.min(weekclose_t.c.moment)).where(weekclose_t.c.moment > at)).scalar()
+    query = select(func.min(weekclose_t.c.moment)).where(weekclose_t.c.moment > at)
+    if until is not None:
+        query = query.where(weekclose_t.c.moment <= until)
+    moment = conn.execute(query).scalar()
     if moment is None:
         return None
     progress = Progress(topics=[TopicProgress(slug=t.slug, title=t.title, group=t.group) for t in shape.topics])
     progress.add_counts(conn.execute(select(checkpoint_t.c.slug, checkpoint_t.c.status, checkpoint_t.c.n)
-                                     .where(checkpoint_t.c.moment == moment)).tuples())
+                                     .where(checkpoint_t.c.moment == moment)))
     return moment, progress
 
 

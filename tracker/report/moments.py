@@ -22,14 +22,23 @@ from tracker.tables import event_t, item_t, tag_t
 REWIND_LIMIT = 50_000
 
 
-def rewound(conn: Connection, now: Progress, at: datetime) -> Progress:
-    """Today's progress taken back to time `at` (naive UTC), from the nearest checkpoint after it if any."""
+def rewound(conn: Connection, now: Progress, at: datetime,
+            known: tuple[datetime, Progress] | None = None) -> Progress:
+    """Today's progress taken back to time `at` (naive UTC), from the nearest checkpoint after it if any.
+
+    `known` is a later moment already counted, and its progress (as of that moment, inclusive). Where
+    no checkpoint lies between `at` and it, the rewind starts there and walks only the events in
+    between: a week's start from its end, instead of every event since the week.
+    """
     from tracker.report import checkpoints  # it builds on this module
 
-    found = checkpoints.nearest_after(conn, at, now)
+    found = checkpoints.nearest_after(conn, at, now, until=known[0] if known is not None else None)
     if found is not None:
         moment, then = found
         return moved_back(conn, then, at, later=moment - timedelta(microseconds=1))
+    if known is not None:
+        moment, then = known
+        return moved_back(conn, then, at, later=moment)
     return moved_back(conn, now, at)
 
 

@@ -140,7 +140,7 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
     week = week_of(label, now)
     today = compute_progress(conn)
     at_end = rewound(conn, today, week.last_moment)
-    before = rewound(conn, today, week.start - timedelta(microseconds=1))
+    before = rewound(conn, today, week.start - timedelta(microseconds=1), known=(week.last_moment, at_end))
     digested, started = _digested_and_started(conn, week)
     per_topic: dict[str, int] = {}
     for entry in digested:
