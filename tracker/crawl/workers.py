@@ -63,6 +63,9 @@ async def fetch_and_read(jobs: Sequence[Job], settings: Settings, emit: Emit,
 
     by_id = {job.id: job for job in jobs}
     async for response in fetch_all((job.request for job in jobs), settings):
+        # One turn of the loop before reading: the request waiting for the slot this response freed
+        # goes out now, instead of after every page that arrived in the same burst has been read.
+        await asyncio.sleep(0)
         job = by_id[response.key]
         if reading is not None:
             reading(job.id)
