@@ -156,3 +156,32 @@ def test_workers_fetch_without_importing_trio_or_click(server: LocalServer) -> N
     run_in_workers([[_job(i, server.url(f"/p/{i}")) for i in range(3)]], FAST, [], collect,
                    reader=__import__("tests.crawl.module_reader", fromlist=["x"]).read_and_report_imports)
     assert {o.title for o in results.values()} == {"loaded: []"}  # type: ignore[attr-defined]
+
+
+def test_the_next_request_goes_out_before_a_fetched_page_is_read(server: LocalServer) -> None:
+    """Reading is CPU work that blocks the loop; the host's next request must not wait behind it."""
+    import asyncio
+
+    from tracker.crawl.reading import read_safely
+    from tracker.crawl.workers import fetch_and_read
+
+    arrived: dict[str, float] = {}
+    page = reply(200, "<html><head><title>t</title></head><body>x</body></html>")
+
+    def route(handler):  # type: ignore[no-untyped-def]
+        arrived[handler.path] = time.monotonic()
+        page(handler)
+
+    server.routes["*"] = route
+    read_until: dict[str, float] = {}
+
+    def slow_reader(url, is_child, response, classify):  # type: ignore[no-untyped-def]
+        time.sleep(0.2)  # stands for parsing a big page, holding the loop
+        read_until[url.rsplit("/", 1)[1]] = time.monotonic()
+        return read_safely(url, is_child, response, classify)
+
+    jobs = [_job(i, server.url(f"/p/{i}")) for i in range(4)]
+    one_at_a_time = Settings(concurrency=1, per_host=1, delay=0, robots=False)
+    asyncio.run(fetch_and_read(jobs, one_at_a_time, lambda item_id, outcome: None, reader=slow_reader))
+    for i in range(3):
+        assert arrived[f"/p/{i + 1}"] < read_until[str(i)], i
