@@ -231,3 +231,51 @@ def test_a_host_name_idna_cannot_encode_is_a_connect_error() -> None:
             await netstream.AsyncioBackend().connect_tcp("a" * 64 + ".example", 80, timeout=5)
 
     asyncio.run(go())
+
+
+def test_closing_frees_the_socket_when_the_server_half_closed_and_stopped_reading() -> None:
+    """The server's FIN has arrived, but our unsent data still waits: closing must not wait with it."""
+    def half_close(conn: socket.socket) -> None:
+        conn.shutdown(socket.SHUT_WR)
+        time.sleep(3)
+
+    raw = RawServer(half_close)
+
+    async def go() -> int:
+        stream = await netstream.AsyncioBackend().connect_tcp(*_host_port(raw.url), timeout=5)
+        assert isinstance(stream, netstream.AsyncioStream)
+        with pytest.raises((httpcore.WriteTimeout, httpcore.WriteError)):
+            for _ in range(200):
+                await stream.write(b"x" * 1_000_000, timeout=0.3)
+        sock = stream.transport.get_extra_info("socket")
+        await stream.aclose()
+        await asyncio.sleep(0.1)
+        return int(sock.fileno())
+
+    try:
+        assert asyncio.run(go()) == -1
+    finally:
+        raw.stop()
+
+
+def test_tls_is_refused_over_plain_bytes_that_came_first() -> None:
+    """Bytes that arrived before the handshake must never be read as if TLS had carried them."""
+    def early(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\n\r\nforged")
+        time.sleep(5)  # and never answers the handshake
+
+    raw = RawServer(early)
+    start = time.monotonic()
+
+    async def go() -> None:
+        stream = await netstream.AsyncioBackend().connect_tcp(*_host_port(raw.url), timeout=5)
+        await stream.write(b"hello\r\n")
+        await asyncio.sleep(0.3)
+        with pytest.raises(httpcore.ConnectError):
+            await stream.start_tls(ssl.create_default_context(), "127.0.0.1", timeout=10)
+
+    try:
+        asyncio.run(go())
+    finally:
+        raw.stop()
+    assert time.monotonic() - start < 2  # refused at once, not after a handshake that cannot finish

@@ -154,10 +154,23 @@ def test_rewinding_from_a_later_known_moment_agrees_with_rewinding_from_now(data
     for at in times:
         for item_id in rng.sample([1, 2, 3, 4, 5, 6], 2):
             change(database, item_id, rng.choice(["reading", "digested", "skipped", "unread", "dismissed"]), at)
+    walked_from: list[datetime | None] = []
+    moved_back = moments.moved_back
+
+    def spy(conn, progress, at, later=None):  # type: ignore[no-untyped-def]
+        walked_from.append(later)
+        return moved_back(conn, progress, at, later)
+
     with database.read() as conn:
         today = compute_progress(conn)
         for later in times[3::4]:
             known = (later, moments.rewound(conn, today, later))
             for at in [t for t in times if t < later] + [datetime(2026, 10, 30)]:
-                assert moments.rewound(conn, today, at, known=known).as_json() == \
-                    moments.rewound(conn, today, at).as_json(), (at, later)
+                walked_from.clear()
+                moments.moved_back = spy  # type: ignore[assignment]
+                try:
+                    from_known = moments.rewound(conn, today, at, known=known).as_json()
+                finally:
+                    moments.moved_back = moved_back  # type: ignore[assignment]
+                assert walked_from == [later]  # only the events between `at` and the known moment
+                assert from_known == moments.rewound(conn, today, at).as_json(), (at, later)

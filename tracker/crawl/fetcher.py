@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -436,7 +436,8 @@ def _failed(req: Request, exc: _Fail, started: float) -> Response:
                     headers={}, body=b"", charset=None, error=exc.message, elapsed=time.monotonic() - started)
 
 
-async def fetch_all(requests: Iterable[Request], settings: Settings, *, client: Any = None) -> AsyncIterator[Response]:
+async def fetch_all(requests: Iterable[Request], settings: Settings, *,
+                    client: Any = None) -> AsyncGenerator[Response, None]:
     """Responses as they complete (any order), reading `requests` lazily with a bounded number in flight."""
     fetcher = Fetcher(settings, client)
     window = max(settings.concurrency, 1) * 4

@@ -134,11 +134,11 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def aclose(self) -> None:
         # close() alone waits for unsent data to drain (forever, if the server stopped reading) and, on
         # TLS, for the server's answer to our close_notify (30 s): the socket would stay open all that
-        # time. So, as anyio does: a polite close, one turn of the loop for it to go out, then abort.
+        # time. close() sends what it can at once (a TLS close_notify included); abort() then drops the
+        # rest and frees the socket. Nothing here awaits, so a cancelled task cannot leave it half done,
+        # and abort() does nothing to a transport that has already gone.
         self.transport.close()
-        await asyncio.sleep(0)
-        if not self.protocol.closed:
-            self.transport.abort()
+        self.transport.abort()
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                         timeout: float | None = None) -> httpcore.AsyncNetworkStream:

@@ -15,6 +15,7 @@ fresh worker carries on with the rest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -62,14 +63,18 @@ async def fetch_and_read(jobs: Sequence[Job], settings: Settings, emit: Emit,
     from tracker.crawl.fetcher import fetch_all
 
     by_id = {job.id: job for job in jobs}
-    async for response in fetch_all((job.request for job in jobs), settings):
-        # One turn of the loop before reading: the request waiting for the slot this response freed
-        # goes out now, instead of after every page that arrived in the same burst has been read.
-        await asyncio.sleep(0)
-        job = by_id[response.key]
-        if reading is not None:
-            reading(job.id)
-        emit(job.id, reader(job.url, job.is_child, response, job.classify))
+    # aclosing: on cancellation the fetcher's tasks and connections are closed at once, not at loop shutdown.
+    async with contextlib.aclosing(fetch_all((job.request for job in jobs), settings)) as responses:
+        async for response in responses:
+            # One turn of the loop before reading: the request waiting for the slot this response
+            # freed goes out now (with a kept-alive connection and no delay to wait, httpcore writes
+            # it within that turn), instead of after every page of the same burst has been read.
+            # tests/crawl/test_workers.py checks the order.
+            await asyncio.sleep(0)
+            job = by_id[response.key]
+            if reading is not None:
+                reading(job.id)
+            emit(job.id, reader(job.url, job.is_child, response, job.classify))
 
 
 def worker_count(due: int, hosts: int, concurrency: int) -> int:

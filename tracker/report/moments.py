@@ -32,6 +32,8 @@ def rewound(conn: Connection, now: Progress, at: datetime,
     """
     from tracker.report import checkpoints  # it builds on this module
 
+    if known is not None and known[0] < at:
+        known = None  # a moment before `at` cannot be rewound to it
     found = checkpoints.nearest_after(conn, at, now, until=known[0] if known is not None else None)
     if found is not None:
         moment, then = found
