@@ -153,10 +153,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 transport = await loop.start_tls(self.transport, self.protocol, ssl_context,
                                                  server_hostname=server_hostname)
         except TimeoutError:
-            self.transport.close()
+            self.transport.abort()
             raise httpcore.ConnectTimeout(f"TLS handshake not done within {timeout:g} s") from None
         except (OSError, ssl.SSLError) as exc:
-            self.transport.close()
+            self.transport.abort()
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from None
         if transport is None:
             raise httpcore.ConnectError("the connection closed during the TLS handshake")

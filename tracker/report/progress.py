@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 from tracker import tally
 from tracker.states import STATUSES
 
-# Plain SQL for what `tracker progress` runs, so that it never builds the table models (a tenth of
-# its time); the counts at past moments, in `moments`, use them.
+# Plain SQL for the one query `tracker progress` always runs: with the tally, it then needs no table
+# handles at all, not even `tracker.tables`. The counts at past moments, in `moments`, use those.
 _TOPICS = text("SELECT slug, title, group_no FROM topic ORDER BY outline_id, position, id")
 
 
