@@ -184,16 +184,13 @@ def test_https_runs_tls_over_the_asyncio_backend_and_refuses_an_unknown_authorit
         server.stop()
 
 
-def test_closing_frees_the_socket_even_with_unsent_data_to_a_server_that_stopped_reading() -> None:
-    def deaf(conn: socket.socket) -> None:
-        time.sleep(3)  # never reads past the first recv
-
-    raw = RawServer(deaf)
-
+def _socket_after_closing_with_unsent_data(raw: RawServer, stalls: tuple[type[Exception], ...]) -> int:
+    """Write to a server that does not read until sending stalls (raising one of `stalls`), close, and
+    return the socket's fileno."""
     async def go() -> int:
         stream = await netstream.AsyncioBackend().connect_tcp(*_host_port(raw.url), timeout=5)
         assert isinstance(stream, netstream.AsyncioStream)
-        with pytest.raises(httpcore.WriteTimeout):
+        with pytest.raises(stalls):
             for _ in range(200):  # until the kernel's buffers are full and the transport holds the rest
                 await stream.write(b"x" * 1_000_000, timeout=0.3)
         sock = stream.transport.get_extra_info("socket")
@@ -202,9 +199,16 @@ def test_closing_frees_the_socket_even_with_unsent_data_to_a_server_that_stopped
         return int(sock.fileno())
 
     try:
-        assert asyncio.run(go()) == -1  # closed now, not when the unsent megabytes drain
+        return asyncio.run(go())
     finally:
         raw.stop()
+
+
+def test_closing_frees_the_socket_even_with_unsent_data_to_a_server_that_stopped_reading() -> None:
+    def deaf(conn: socket.socket) -> None:
+        time.sleep(3)  # never reads past the first recv
+
+    assert _socket_after_closing_with_unsent_data(RawServer(deaf), (httpcore.WriteTimeout,)) == -1  # not when drained
 
 
 def test_tls_over_a_connection_that_already_ended_fails_at_once() -> None:
@@ -239,23 +243,8 @@ def test_closing_frees_the_socket_when_the_server_half_closed_and_stopped_readin
         conn.shutdown(socket.SHUT_WR)
         time.sleep(3)
 
-    raw = RawServer(half_close)
-
-    async def go() -> int:
-        stream = await netstream.AsyncioBackend().connect_tcp(*_host_port(raw.url), timeout=5)
-        assert isinstance(stream, netstream.AsyncioStream)
-        with pytest.raises((httpcore.WriteTimeout, httpcore.WriteError)):
-            for _ in range(200):
-                await stream.write(b"x" * 1_000_000, timeout=0.3)
-        sock = stream.transport.get_extra_info("socket")
-        await stream.aclose()
-        await asyncio.sleep(0.1)
-        return int(sock.fileno())
-
-    try:
-        assert asyncio.run(go()) == -1
-    finally:
-        raw.stop()
+    stalls = (httpcore.WriteTimeout, httpcore.WriteError)
+    assert _socket_after_closing_with_unsent_data(RawServer(half_close), stalls) == -1
 
 
 def test_tls_is_refused_over_plain_bytes_that_came_first() -> None:

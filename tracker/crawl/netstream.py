@@ -95,17 +95,22 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self.transport, self.protocol = transport, protocol
         protocol.transport = transport  # after start_tls, pausing applies to the TLS transport
 
+    async def _until(self, wake: str, timeout: float | None, timed_out: type[Exception], what: str) -> None:
+        """Wait for the protocol to set the future it keeps as `wake` (data came, or sending may go on)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        setattr(self.protocol, wake, future)
+        try:
+            async with asyncio.timeout(timeout):
+                await future
+        except TimeoutError:
+            raise timed_out(f"{what} within {timeout:g} s") from None
+        finally:
+            setattr(self.protocol, wake, None)
+
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self.protocol
         if not protocol.chunks and not protocol.closed:
-            protocol.waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await protocol.waiter
-            except TimeoutError:
-                raise httpcore.ReadTimeout(f"no data within {timeout:g} s") from None
-            finally:
-                protocol.waiter = None
+            await self._until("waiter", timeout, httpcore.ReadTimeout, "no data")
         if protocol.chunks:
             return protocol.take(max_bytes)
         if protocol.error is not None:
@@ -120,14 +125,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self.transport.write(buffer)
         protocol = self.protocol
         if protocol.writing_paused:
-            protocol.drained = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await protocol.drained
-            except TimeoutError:
-                raise httpcore.WriteTimeout(f"could not send within {timeout:g} s") from None
-            finally:
-                protocol.drained = None
+            await self._until("drained", timeout, httpcore.WriteTimeout, "could not send")
             if protocol.error is not None:
                 raise httpcore.WriteError(str(protocol.error) or type(protocol.error).__name__)
 
