@@ -374,17 +374,38 @@ def crawl_cmd(
     if as_json or not sys.stdout.isatty():
         summary = run(lambda database: crawl(database, settings, force=force))
     else:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task("crawling", total=None)
-            summary = run(lambda database: crawl(database, settings, force=force,
-                                                 progress=lambda done, total: bar.update(task, completed=done,
-                                                                                         total=total)))
+        with crawl_progress() as report:
+            summary = run(lambda database: crawl(database, settings, force=force, progress=report))
     if as_json:
         emit_json(summary.as_json())
     else:
         print(", ".join(f"{n} {name}" for name, n in summary.as_json().items()))
+
+
+@contextmanager
+def crawl_progress(screen: Any = None, every: float = 0.1) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for the crawl on `screen` (a rich console; None: the terminal), redrawn as
+    results arrive, at most every `every` seconds.
+
+    Drawn from the crawl's own thread, not by rich's refresh thread: the crawl forks its workers
+    only from a process with no other thread running (see `tracker.crawl.workers.start_method`).
+    """
+    import time
+
+    from rich.progress import Progress
+
+    with Progress(transient=True, auto_refresh=False, console=screen) as bar:
+        task = bar.add_task("crawling", total=None)
+        drawn = [0.0]
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            now = time.monotonic()
+            if now - drawn[0] >= every or done == total:
+                drawn[0] = now
+                bar.refresh()
+
+        yield report
 
 
 # --- papers ------------------------------------------------------------------------------

@@ -173,3 +173,26 @@ def test_a_killed_crawl_keeps_what_it_stored(server: LocalServer, tmp_path: Path
     rest = __import__("json").loads(run_tracker("crawl", "--json", "--delay", "0", "--concurrency", "8",
                                                 env=env).stdout)
     assert rest["checked"] == 40 - len(fetched)
+
+
+def test_the_progress_bar_draws_without_a_thread_of_its_own() -> None:
+    """rich redraws a bar from a thread of its own by default; the crawl forks its workers only while
+    no other thread runs, so its bar is drawn from the crawl's thread, as results arrive."""
+    import io
+    import threading
+
+    from rich.console import Console
+
+    from tracker.cli import crawl_progress
+    from tracker.crawl.workers import start_method
+
+    screen = io.StringIO()
+    threads = threading.active_count()
+    with crawl_progress(Console(file=screen, force_terminal=True, width=80), every=0) as report:
+        assert threading.active_count() == threads
+        if threads == 1:
+            assert start_method() == "fork"
+        for done in range(1, 4):
+            report(done, 3)
+    drawn = screen.getvalue()
+    assert "crawling" in drawn and "100%" in drawn

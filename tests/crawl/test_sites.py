@@ -247,7 +247,7 @@ _MIXED = "ab XY 09'-\n。，中文㐀㿿䀀鿿豈﫿ＡＢ…—\u3000\u33ffé\U
 @given(st.text(alphabet=st.sampled_from(list(_MIXED)), max_size=60))
 @settings(max_examples=300, deadline=None)
 def test_reading_stats_counts_han_characters_and_ascii_words(text: str) -> None:
-    # Counted on UTF-8 bytes for speed; the plain definition: each Han character of the BMP blocks
+    # Counted on encoded bytes for speed; the plain definition: each Han character of the BMP blocks
     # U+3400..U+9FFF and U+F900..U+FAFF is a word, and so is each run of ASCII letters and digits
     # once apostrophes and hyphens are dropped.
     han = sum(1 for c in text if "\u3400" <= c <= "\u9fff" or "\uf900" <= c <= "\ufaff")

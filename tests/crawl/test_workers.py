@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, LocalServer, reply, run_tracker
 from tracker import db as dbmod
 from tracker.crawl.fetcher import Request, Settings
@@ -38,7 +40,8 @@ def test_split_by_host_keeps_each_host_whole_and_spreads_the_load() -> None:
         assert ids == sorted(ids)
 
 
-def test_a_page_that_kills_its_worker_is_an_error_and_the_rest_are_read() -> None:
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_page_that_kills_its_worker_is_an_error_and_the_rest_are_read(method: str) -> None:
     servers = [LocalServer().start() for _ in range(2)]
     try:
         for srv in servers:
@@ -52,7 +55,7 @@ def test_a_page_that_kills_its_worker_is_an_error_and_the_rest_are_read() -> Non
                 results[item_id] = outcome
 
         run_in_workers(split_by_host(jobs, 2, lambda url: url.split("/")[2]), FAST, [], collect,
-                       reader=__import__("tests.crawl.crashing_reader", fromlist=["x"]).read_or_die)
+                       reader=__import__("tests.crawl.crashing_reader", fromlist=["x"]).read_or_die, method=method)
         assert sorted(results) == list(range(30))
         crashed = results[7]
         assert crashed.state == "error" and "crashed" in (crashed.error or "")  # type: ignore[attr-defined]
@@ -145,7 +148,7 @@ def _state(pid: int) -> str:
         return "Z"
 
 
-def test_workers_fetch_without_importing_trio_or_click(server: LocalServer) -> None:
+def test_spawned_workers_fetch_without_importing_trio_or_click(server: LocalServer) -> None:
     """httpcore imports trio and httpx imports click when installed; a worker blocks both, a third of its start."""
     server.routes["*"] = reply(200, "<html><head><title>A page</title></head><body>text</body></html>")
     results: dict[int, object] = {}
@@ -154,8 +157,89 @@ def test_workers_fetch_without_importing_trio_or_click(server: LocalServer) -> N
         results.update(batch)
 
     run_in_workers([[_job(i, server.url(f"/p/{i}")) for i in range(3)]], FAST, [], collect,
-                   reader=__import__("tests.crawl.module_reader", fromlist=["x"]).read_and_report_imports)
+                   reader=__import__("tests.crawl.module_reader", fromlist=["x"]).read_and_report_imports,
+                   method="spawn")
     assert {o.title for o in results.values()} == {"loaded: []"}  # type: ignore[attr-defined]
+
+
+_MAIN_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+# No __name__ guard, and a side effect at the top, as in a console script or a quick script.
+with open({marker!r}, "a") as f:
+    f.write("ran\\n")
+import tracker.cli
+from tracker.crawl.fetcher import Request, Settings
+from tracker.crawl.workers import Job, run_in_workers
+
+results = {{}}
+jobs = [Job(request=Request(key=i, url=sys.argv[1] + str(i)), url=sys.argv[1] + str(i), is_child=False,
+            classify=False) for i in range(3)]
+run_in_workers([jobs], Settings(concurrency=2, per_host=2, delay=0, robots=False), [],
+               lambda batch: results.update(batch), method=sys.argv[2])
+print(sorted(o.state for o in results.values()))
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_do_not_run_the_main_script_again(server: LocalServer, tmp_path: Path, method: str) -> None:
+    """A spawned process re-runs the parent's main script unless told not to; a worker has no use for it."""
+    server.routes["*"] = reply(200, "<html><head><title>t</title></head><body>x</body></html>")
+    marker = tmp_path / "ran.txt"
+    script = tmp_path / "crawl_script.py"
+    script.write_text(_MAIN_SCRIPT.format(root=str(ROOT), marker=str(marker)), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), server.url("/p/"), method], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['ok', 'ok', 'ok']"
+    assert marker.read_text() == "ran\n"  # by the script itself, and by no worker
+
+
+_PREPARED = """
+import asyncio, json, sys
+sys.path.insert(0, {root!r})
+from tracker.crawl.fetcher import Request, Settings
+from tracker.crawl.workers import OPTIONAL_IMPORTS_UNUSED, Job, fetch_and_read, prepare_worker
+from tracker.topics import TopicDef
+
+prepare_worker([TopicDef(slug="cnn", title="卷积神经网络", parent=None, group=0, position=0,
+                         aliases=("convolution",))])
+before = set(sys.modules)
+blocked = [name for name in OPTIONAL_IMPORTS_UNUSED if name in sys.modules and sys.modules[name] is None]
+url = sys.argv[1]
+jobs = [Job(request=Request(key=1, url=url), url=url, is_child=False, classify=True)]
+states = []
+asyncio.run(fetch_and_read(jobs, Settings(concurrency=1, per_host=1, delay=0), lambda i, o: states.append(o.state)))
+print(json.dumps({{"states": states, "new": sorted(set(sys.modules) - before), "blocked": blocked}}))
+"""
+
+
+def test_a_prepared_process_fetches_and_reads_without_importing_more(server: LocalServer, tmp_path: Path) -> None:
+    """Forked workers start from `prepare_worker`: what the first page needs must already be loaded,
+    and the imports it blocked while loading must work again afterwards in the crawl's process."""
+    server.routes["/robots.txt"] = reply(200, "User-agent: *\nDisallow: /private\n", {"Content-Type": "text/plain"})
+    server.routes["*"] = reply(200, "<html lang='zh'><head><title>卷积网络</title><meta name='description' "
+                                    "content='convolution'></head><body><p>卷积 text</p></body></html>",
+                               {"Content-Type": "text/html; charset=utf-8"})
+    script = tmp_path / "prepared.py"
+    script.write_text(_PREPARED.format(root=str(ROOT)), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), server.url("/page")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report == {"states": ["ok"], "new": [], "blocked": []}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
+    code = ("import threading\n"
+            "from tracker.crawl.workers import start_method\n"
+            "print(start_method())\n"
+            "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+            "print(start_method())\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.split() == ["fork", "spawn"], done.stderr
 
 
 def test_the_next_request_goes_out_before_a_fetched_page_is_read(server: LocalServer) -> None:

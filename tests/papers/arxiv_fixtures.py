@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+# A fetch's first window reaches back 14 days from the real clock, so papers made without a date are
+# published a few days before the tests run (a fixed date would fall out of the window as time passes).
+RECENT = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0) - timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,7 @@ class Paper:
     version: int = 1
     title: str = "A title"
     abstract: str = "An abstract."
-    published: datetime = datetime(2026, 11, 20, 10, 0)
+    published: datetime = RECENT
     updated: datetime | None = None
     authors: tuple[str, ...] = ("Ada Lovelace", "Alan Turing")
     categories: tuple[str, ...] = ("cs.LG", "stat.ML")
