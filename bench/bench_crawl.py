@@ -52,10 +52,12 @@ def build(db: Path, urls: list[str]) -> None:
                    capture_output=True)
 
 
-def tree_rss_kib(root: int) -> int:
-    """Resident memory of a process and all its descendants (the crawl's workers), in KiB."""
+def tree_memory_kib(root: int) -> tuple[int, int]:
+    """Memory of a process and all its descendants (the crawl's workers), in KiB: resident (RSS) and
+    proportional (PSS) sums. Forked workers share their parent's pages, which each one's RSS counts
+    again; PSS divides a shared page among the processes sharing it, so its sum is what the crawl
+    takes from the machine."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -65,7 +67,6 @@ def tree_rss_kib(root: int) -> int:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         parents[int(entry)] = int(fields.get("PPid", "0"))
-        rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0])
     tree, frontier = {root}, [root]
     while frontier:
         pid = frontier.pop()
@@ -73,15 +74,25 @@ def tree_rss_kib(root: int) -> int:
             if parent == pid and child not in tree:
                 tree.add(child)
                 frontier.append(child)
-    return sum(rss.get(pid, 0) for pid in tree)
+    rss = pss = 0
+    for pid in tree:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in rollup.splitlines()[1:] if ":" in line)
+        rss += int(fields.get("Rss", "0 kB").split()[0])
+        pss += int(fields.get("Pss", "0 kB").split()[0])
+    return rss, pss
 
 
-def whole_command(db: Path) -> tuple[float, int, str]:
-    """Wall time and peak resident memory (KiB, the process and its workers together) of `tracker crawl --json`."""
+def whole_command(db: Path) -> tuple[float, int, int, str]:
+    """Wall time and peak memory (KiB; RSS and PSS, each summed over the process and its workers) of
+    `tracker crawl --json`."""
     import threading
 
     errors = db.with_suffix(".err")
-    peak = [0]
+    peak = [0, 0]
     start = time.perf_counter()
     with errors.open("wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "tracker", "crawl", *FLAGS, "--json"], env=env_for(db),
@@ -89,7 +100,8 @@ def whole_command(db: Path) -> tuple[float, int, str]:
 
         def sample() -> None:
             while proc.returncode is None and not done.is_set():
-                peak[0] = max(peak[0], tree_rss_kib(proc.pid))
+                rss, pss = tree_memory_kib(proc.pid)
+                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
                 time.sleep(0.05)
 
         done = threading.Event()
@@ -104,7 +116,7 @@ def whole_command(db: Path) -> tuple[float, int, str]:
     wall = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"crawl failed: {errors.read_text()[-500:]}")
-    return wall, max(peak[0], usage.ru_maxrss), out.decode().strip()
+    return wall, max(peak[0], usage.ru_maxrss), max(peak[1], usage.ru_maxrss), out.decode().strip()
 
 
 def in_process(db: Path) -> float:
@@ -183,18 +195,19 @@ def main() -> None:
         print(f"{args.links} links over {HOSTS} hosts, {LATENCY * 1000:.0f} ms each, "
               f"network bound {bound:.2f} s; reading one page takes {machine_speed():.2f} ms on this machine now")
 
-        walls, rss = [], []
+        walls, rss, pss = [], [], []
         for run in range(args.runs):
             db = tmp / f"run{run}.db"
             shutil.copy(template, db)
             before = web.served()
-            wall, peak, out = whole_command(db)
+            wall, peak_rss, peak_pss, out = whole_command(db)
             assert web.served() - before == args.links + HOSTS, "every page and robots.txt once"
             walls.append(wall)
-            rss.append(peak)
+            rss.append(peak_rss)
+            pss.append(peak_pss)
         print(f"tracker crawl, whole process: {', '.join(f'{w:.2f}' for w in walls)} s; median "
               f"{statistics.median(walls):.2f} s = {statistics.median(walls) / bound:.2f} x bound; "
-              f"peak memory (process and workers) {max(rss) / 1024:.0f} MB; {out}")
+              f"peak memory, process and workers: PSS {max(pss) / 1024:.0f} MB, RSS {max(rss) / 1024:.0f} MB; {out}")
         inner = []
         for run in range(args.runs):
             db = tmp / f"inner{run}.db"
@@ -216,9 +229,10 @@ def main() -> None:
         with SlowWeb(HOSTS, LATENCY) as web, tempfile.TemporaryDirectory() as tmp_name:
             db = Path(tmp_name) / "memory.db"
             build(db, links(web.ports, args.memory))
-            wall, peak, out = whole_command(db)
+            wall, peak_rss, peak_pss, out = whole_command(db)
             print(f"{args.memory} links: {wall:.1f} s (bound {args.memory * LATENCY / (PER_HOST * HOSTS):.1f} s), "
-                  f"peak memory (process and workers) {peak / 1024:.0f} MB; {out}")
+                  f"peak memory, process and workers: PSS {peak_pss / 1024:.0f} MB, RSS {peak_rss / 1024:.0f} MB; "
+                  f"{out}")
 
 
 if __name__ == "__main__":

@@ -319,3 +319,65 @@ def test_a_pool_with_a_response_open_is_not_evicted(server: LocalServer) -> None
         assert asyncio.run(go()) == b"x" * 1000
     finally:
         other.stop()
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the connections the crawler opens (one entry per connection)."""
+    from tracker.crawl import netstream
+
+    opened: list[int] = []
+    connect = netstream.AsyncioBackend.connect_tcp
+
+    async def counting(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(port)
+        return await connect(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(netstream.AsyncioBackend, "connect_tcp", counting)
+    return opened
+
+
+def test_a_connection_is_reused_until_a_response_on_it_is_cut_short(server: LocalServer,
+                                                                     connections: list[int]) -> None:
+    """A body left unread (over the cap) would be read as the next response: that connection is closed."""
+    server.routes["/big"] = reply(200, "b" * 300_000)
+    server.routes["*"] = lambda req: reply(200, f"<title>{req.path}</title>")(req)  # type: ignore[misc]
+    settings = Settings(concurrency=1, per_host=1, delay=0, timeout=3, robots=False, max_bytes=100_000)
+    got = fetch([server.url(p) for p in ("/p1", "/big", "/p2", "/p3")], settings)
+    assert [r.state for r in got] == ["ok", "error", "ok", "ok"]
+    assert [r.body for r in (got[0], got[2], got[3])] == [b"<title>/p1</title>", b"<title>/p2</title>",
+                                                         b"<title>/p3</title>"]
+    assert len(connections) == 2  # /p1 and /big on the first; /p2 and /p3 on a fresh one
+
+
+def test_requests_in_flight_to_a_host_get_a_connection_each_and_keep_them(server: LocalServer,
+                                                                          connections: list[int]) -> None:
+    def slow(req) -> None:  # type: ignore[no-untyped-def]
+        time.sleep(0.1)
+        reply(200, f"<title>{req.path}</title>")(req)
+
+    server.routes["*"] = slow
+    settings = Settings(concurrency=3, per_host=3, delay=0, timeout=3, robots=False)
+    got = fetch([server.url(f"/p{i}") for i in range(12)], settings)
+    assert [r.body for r in got] == [f"<title>/p{i}</title>".encode() for i in range(12)]
+    assert len(connections) == 3
+
+
+def test_a_request_cut_off_at_its_deadline_leaves_the_next_one_a_clean_connection(
+        server: LocalServer, connections: list[int]) -> None:
+    def stalls(req) -> None:  # type: ignore[no-untyped-def]
+        req.send_response(200)
+        req.send_header("Content-Length", "1000")
+        req.end_headers()
+        req.wfile.write(b"s" * 10)
+        req.wfile.flush()
+        time.sleep(2)
+
+    server.routes["/stalls"] = stalls
+    server.routes["*"] = reply(200, "<title>fine</title>")
+    settings = Settings(concurrency=1, per_host=1, delay=0, timeout=1, robots=False)
+    got = fetch([server.url("/first"), server.url("/stalls"), server.url("/after")], settings)
+    assert [(r.state, r.body) for r in got] == [("ok", b"<title>fine</title>"), ("error", b""),
+                                                ("ok", b"<title>fine</title>")]
+    assert got[1].error == "timeout after 1 s"
+    assert len(connections) == 2

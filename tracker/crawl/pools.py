@@ -14,7 +14,7 @@ from __future__ import annotations
 import ssl
 import urllib.request
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,22 +55,108 @@ class _Counted(httpx.AsyncByteStream):
         await self.stream.aclose()
 
 
-def _on_asyncio(transport: httpx.AsyncHTTPTransport, tls: ssl.SSLContext, limits: httpx.Limits) -> None:
-    """Give a direct transport a connection pool on `netstream`'s asyncio backend instead of anyio's.
+class _Connections:
+    """The kept-alive connections to one origin, in place of httpcore's connection pool.
 
-    httpx does not pass a network backend through to httpcore, so the pool it made is replaced by
-    one with the same settings, read from it. A test checks that crawls run on this backend.
+    httpcore's pool keeps a queue of requests and, each time one is queued or a response closes,
+    walks its connections several times over to match them (about a hundred checks per page with
+    five connections). The crawler already caps the requests in flight to a host, so no request
+    ever waits for a connection here: it takes an idle one that is still open, or opens a new one.
+    A response returns its connection when it is closed, if the connection can serve another.
+    """
+
+    def __init__(self, make: Callable[[Any], Any], keep: int) -> None:
+        self.make, self.keep = make, keep
+        self.idle: list[Any] = []
+        self.active: set[Any] = set()
+
+    async def handle_async_request(self, request: Any) -> Any:
+        import httpcore
+
+        while True:
+            reused = await self._idle_connection()
+            connection = reused or self.make(request.url.origin)
+            self.active.add(connection)
+            try:
+                response = await connection.handle_async_request(request)
+            except httpcore.ConnectionNotAvailable:
+                # The server closed a kept-alive connection as it was taken: try the next one.
+                await self._close(connection)
+                if reused is None:
+                    raise
+                continue
+            except BaseException:
+                await self._close(connection)
+                raise
+            return httpcore.Response(status=response.status, headers=response.headers,
+                                     content=_Returning(response.stream, self, connection),
+                                     extensions=response.extensions)
+
+    async def _idle_connection(self) -> Any:
+        while self.idle:
+            connection = self.idle.pop()
+            if connection.is_available() and not connection.has_expired():
+                return connection
+            await connection.aclose()  # the server closed it, or it was idle too long
+        return None
+
+    async def _close(self, connection: Any) -> None:
+        self.active.discard(connection)
+        await connection.aclose()
+
+    async def returned(self, connection: Any) -> None:
+        """A response on `connection` was closed: keep the connection for the next request, or close it."""
+        self.active.discard(connection)
+        if connection.is_idle() and len(self.idle) < self.keep:
+            self.idle.append(connection)
+        else:
+            await connection.aclose()
+
+    async def aclose(self) -> None:
+        connections, self.idle, self.active = [*self.idle, *self.active], [], set()
+        for connection in connections:
+            await connection.aclose()
+
+
+class _Returning:
+    """A response body that hands its connection back when it is closed."""
+
+    def __init__(self, stream: Any, connections: _Connections, connection: Any) -> None:
+        self.stream, self.connections, self.connection, self.done = stream, connections, connection, False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if not self.done:
+            self.done = True
+            try:
+                await self.stream.aclose()
+            finally:
+                await self.connections.returned(self.connection)
+
+
+def _on_asyncio(transport: httpx.AsyncHTTPTransport, tls: ssl.SSLContext, limits: httpx.Limits) -> None:
+    """Give a direct transport `_Connections` on `netstream`'s asyncio backend instead of httpcore's
+    pool on anyio's.
+
+    httpx does not pass a network backend through to httpcore, so the pool it made is replaced,
+    with the same settings read from it. A test checks that crawls run on this backend.
     """
     import httpcore
 
     from tracker.crawl.netstream import AsyncioBackend
 
-    made = transport._pool
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=tls, max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
-        http1=made._http1, http2=made._http2, retries=made._retries, local_address=made._local_address,
-        uds=made._uds, socket_options=made._socket_options, network_backend=AsyncioBackend())
+    made, backend = transport._pool, AsyncioBackend()
+
+    def connect(origin: Any) -> Any:
+        return httpcore.AsyncHTTPConnection(
+            origin=origin, ssl_context=tls, keepalive_expiry=limits.keepalive_expiry, http1=made._http1,
+            http2=made._http2, retries=made._retries, local_address=made._local_address, uds=made._uds,
+            socket_options=made._socket_options, network_backend=backend)
+
+    transport._pool = _Connections(connect, keep=limits.max_keepalive_connections or 1)  # type: ignore[assignment]
 
 
 class HostPools(httpx.AsyncBaseTransport):

@@ -225,11 +225,11 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
                 progress(summary.checked, len(items))
 
     # Requests, not items, are split by host: every GitHub API call goes to one host, and one worker.
-    hosts = {host_key(job.request.url) for job in jobs}
-    count = worker_count(len(jobs), len(hosts), settings.concurrency) if workers is None else \
+    hosts = {job.request.url: host_key(job.request.url) for job in jobs}
+    count = worker_count(len(jobs), len(set(hosts.values())), settings.concurrency) if workers is None else \
         min(workers, max(settings.concurrency, 1))  # each worker needs a slot of the global cap
     if count > 0:
-        run_in_workers(split_by_host(jobs, count, host_key), settings, defs, record)
+        run_in_workers(split_by_host(jobs, count, hosts.__getitem__), settings, defs, record)
     else:
         run_here(jobs, settings, defs, lambda item_id, outcome: record([(item_id, outcome)]))
     return summary

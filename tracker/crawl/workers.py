@@ -7,9 +7,9 @@ each fetching and reading its own hosts (a host belongs to one worker, so its po
 hold), and each sends back only what the database records, never page bodies. The crawl's own
 process stores results as they come.
 
-A page that crashes the reader (lxml is C code) takes down its worker, not the crawl: the worker
-says which page it is reading before it reads it, so that page is recorded as an error and a
-fresh worker carries on with the rest.
+A page that crashes the reader (lxml is C code) takes down its worker, not the crawl: a fresh
+worker carries on with what the dead one still owed, saying which page it is reading before it
+reads it, so when the page crashes it again it is recorded as an error and the rest are read.
 
 How workers start. On Linux, from a process with no other threads, they are forked: the crawl's
 process imports httpx and lxml and builds the topic classifier once, and each worker starts with
@@ -35,9 +35,10 @@ from tracker.crawl.reading import Outcome, failed, read_safely, start_reader
 # Below this many due pages a worker's start-up (an interpreter and lxml, about 0.2 s) is not worth it.
 WORKER_THRESHOLD = 100
 MAX_WORKERS = 4
-# A shard whose worker keeps dying is given up after this many fresh starts.
-MAX_RESTARTS = 3
-BATCH_WINDOW = 0.02  # seconds
+# A shard whose worker keeps dying is given up after this many fresh starts (the first finds the
+# page that crashed it, each later one another such page).
+MAX_RESTARTS = 4
+BATCH_WINDOW = 0.05  # seconds
 # Modules httpx and httpcore import only if they are installed, and a crawl never needs: httpcore
 # imports trio to choose its locks; httpx imports click, pygments and rich for its own command line.
 OPTIONAL_IMPORTS_UNUSED = ("trio", "click", "pygments")
@@ -98,9 +99,9 @@ def worker_count(due: int, hosts: int, concurrency: int) -> int:
 
 def split_by_host(jobs: Sequence[Job], shards: int, host_of: Callable[[str], str]) -> list[list[Job]]:
     """Jobs in `shards` groups, each host wholly in one, the busiest hosts spread first; order kept."""
+    hosts = [host_of(job.request.url) for job in jobs]
     counts: dict[str, int] = {}
-    for job in jobs:
-        host = host_of(job.request.url)
+    for host in hosts:
         counts[host] = counts.get(host, 0) + 1
     load = [0] * shards
     shard_of: dict[str, int] = {}
@@ -109,8 +110,8 @@ def split_by_host(jobs: Sequence[Job], shards: int, host_of: Callable[[str], str
         shard_of[host] = target
         load[target] += count
     groups: list[list[Job]] = [[] for _ in range(shards)]
-    for job in jobs:
-        groups[shard_of[host_of(job.request.url)]].append(job)
+    for job, host in zip(jobs, hosts, strict=True):
+        groups[shard_of[host]].append(job)
     return [g for g in groups if g]
 
 
@@ -150,8 +151,9 @@ def prepare_worker(topic_defs: Sequence[Any]) -> None:
 
 
 def _worker(jobs: list[Job], settings: Settings, topic_defs: list[Any], conn: Any, reader: Reader,
-            prepared: bool) -> None:
-    """A worker process: fetch and read its jobs, sending ("reading", id) and ("done", id, outcome).
+            prepared: bool, announce: bool) -> None:
+    """A worker process: fetch and read its jobs, sending ("done", id, outcome) for each, and before
+    reading a page ("reading", id) if `announce`.
 
     `prepared`: forked from a process that has already run `prepare_worker`.
     """
@@ -163,7 +165,7 @@ def _worker(jobs: list[Job], settings: Settings, topic_defs: list[Any], conn: An
         prepare_worker(topic_defs)
     try:
         asyncio.run(fetch_and_read(jobs, settings, lambda item_id, outcome: conn.send(("done", item_id, outcome)),
-                                   lambda item_id: conn.send(("reading", item_id)), reader))
+                                   (lambda item_id: conn.send(("reading", item_id))) if announce else None, reader))
     except (BrokenPipeError, EOFError, OSError):
         pass  # the crawl's process is gone (killed): nothing is left to report to
     finally:
@@ -211,6 +213,23 @@ def _main_module_hidden() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
+@contextlib.contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """While inside, the garbage collector leaves every object that exists now alone.
+
+    A forked worker shares its parent's memory until either writes to a page. Its collector, walking
+    the inherited objects, would write to all of them (their GC headers) and so copy every page
+    they live on; frozen objects are never walked, in the worker, which inherits the freeze.
+    """
+    import gc
+
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequence[Any],
                    on_results: Callable[[list[tuple[int, Outcome]]], None], reader: Reader = read_safely,
                    method: str | None = None) -> None:
@@ -220,7 +239,7 @@ def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequ
     `method` is how workers start, "fork" or "spawn" (None: `start_method()`).
     """
     import multiprocessing
-    from multiprocessing.connection import wait
+    import selectors
 
     method = method or start_method()
     context: Any = multiprocessing.get_context(method)
@@ -230,23 +249,37 @@ def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequ
     if forked:
         prepare_worker(defs)
 
+    # One selector for the whole crawl: multiprocessing's wait() and poll() build and tear down a
+    # selector on every call, which was a fifth of this process's CPU in the crawl benchmark.
+    selector = selectors.DefaultSelector()
+    live: dict[Any, _Shard] = {}
+
     def start(shard: _Shard) -> None:
         receiver, sender = context.Pipe(duplex=False)
+        # A worker says which page it is about to read only once one of its shard has crashed: a
+        # message a page is not worth paying for when nothing goes wrong.
         shard.process = context.Process(target=_worker, args=(list(shard.jobs.values()), share, defs, sender, reader,
-                                                              forked), daemon=True)
-        with contextlib.nullcontext() if forked else _main_module_hidden():
+                                                              forked, shard.restarts > 0), daemon=True)
+        with _gc_frozen() if forked else _main_module_hidden():
             shard.process.start()
         # Closed at once, so that a worker's death reads as the end of its pipe (and a worker forked
         # later does not inherit this end).
         sender.close()
         shard.conn, shard.reading = receiver, None
+        live[receiver] = shard
+        selector.register(receiver, selectors.EVENT_READ)
 
-    live: dict[Any, _Shard] = {}
+    def ended(shard: _Shard) -> list[tuple[int, Outcome]]:
+        selector.unregister(shard.conn)
+        del live[shard.conn]
+        owed = _worker_ended(shard)
+        if shard.jobs and shard.restarts <= MAX_RESTARTS:
+            start(shard)
+        return owed
+
     try:
         for jobs in shards:
-            shard = _Shard(jobs={job.id: job for job in jobs})
-            start(shard)
-            live[shard.conn] = shard
+            start(_Shard(jobs={job.id: job for job in jobs}))
         while live:
             batch: list[tuple[int, Outcome]] = []
             gathered_until: float | None = None
@@ -254,46 +287,37 @@ def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequ
             # costs more than storing a page, and a killed crawl loses at most that much.
             while live and (gathered_until is None or time.monotonic() < gathered_until):
                 timeout: float | None = None if gathered_until is None else max(0.0, gathered_until - time.monotonic())
-                ready = wait(list(live), timeout)
+                ready = selector.select(timeout)
                 if not ready:
                     break
-                for conn in ready:
-                    batch += _receive(live, live[conn], start)
+                for key, _events in ready:
+                    shard = live[key.fileobj]
+                    try:
+                        message = shard.conn.recv()  # one message a turn; the selector reports the rest
+                    except (EOFError, OSError):
+                        batch += ended(shard)
+                        continue
+                    if message[0] == "reading":
+                        shard.reading = message[1]
+                    else:
+                        shard.jobs.pop(message[1], None)
+                        shard.reading = None
+                        batch.append((message[1], message[2]))
                 if batch and gathered_until is None:
                     gathered_until = time.monotonic() + BATCH_WINDOW
             if batch:
                 on_results(batch)
     finally:
+        selector.close()
         for shard in live.values():
             shard.process.terminate()
         for shard in live.values():
             shard.process.join()
 
 
-def _receive(live: dict[Any, _Shard], shard: _Shard, start: Callable[[_Shard], None]) -> list[tuple[int, Outcome]]:
-    """Everything a worker has sent so far; a worker that ended is restarted with what it still owes."""
-    batch: list[tuple[int, Outcome]] = []
-    conn = shard.conn
-    try:
-        while conn.poll():
-            message = conn.recv()
-            if message[0] == "reading":
-                shard.reading = message[1]
-            else:
-                shard.jobs.pop(message[1], None)
-                shard.reading = None
-                batch.append((message[1], message[2]))
-    except (EOFError, OSError):
-        del live[conn]
-        batch += _worker_ended(shard)
-        if shard.jobs and shard.restarts <= MAX_RESTARTS:
-            start(shard)
-            live[shard.conn] = shard
-    return batch
-
-
 def _worker_ended(shard: _Shard) -> list[tuple[int, Outcome]]:
-    """Results owed by a worker that has exited: the page it died reading, or everything if it keeps dying."""
+    """Results owed by a worker that has exited: the page it died reading (known once its shard has
+    crashed before, see `start`), or everything if it keeps dying."""
     shard.conn.close()
     shard.process.join()
     if not shard.jobs:
