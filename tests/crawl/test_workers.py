@@ -201,11 +201,12 @@ _PREPARED = """
 import asyncio, json, sys
 sys.path.insert(0, {root!r})
 from tracker.crawl.fetcher import Request, Settings
-from tracker.crawl.workers import OPTIONAL_IMPORTS_UNUSED, Job, fetch_and_read, prepare_worker
+from tracker.crawl.workers import OPTIONAL_IMPORTS_UNUSED, Job, fetch_and_read, prepare_fetching, prepare_reading
 from tracker.topics import TopicDef
 
-prepare_worker([TopicDef(slug="cnn", title="卷积神经网络", parent=None, group=0, position=0,
-                         aliases=("convolution",))])
+prepare_fetching()
+prepare_reading([TopicDef(slug="cnn", title="卷积神经网络", parent=None, group=0, position=0,
+                          aliases=("convolution",))])
 before = set(sys.modules)
 blocked = [name for name in OPTIONAL_IMPORTS_UNUSED if name in sys.modules and sys.modules[name] is None]
 url = sys.argv[1]
@@ -217,7 +218,8 @@ print(json.dumps({{"states": states, "new": sorted(set(sys.modules) - before), "
 
 
 def test_a_prepared_process_fetches_and_reads_without_importing_more(server: LocalServer, tmp_path: Path) -> None:
-    """Forked workers start from `prepare_worker`: what the first page needs must already be loaded,
+    """Workers load all they use up front (`prepare_fetching` before the first request, `prepare_reading`
+    while it is in flight): what the first page needs must already be loaded,
     and the imports it blocked while loading must work again afterwards in the crawl's process."""
     server.routes["/robots.txt"] = reply(200, "User-agent: *\nDisallow: /private\n", {"Content-Type": "text/plain"})
     server.routes["*"] = reply(200, "<html lang='zh'><head><title>卷积网络</title><meta name='description' "
@@ -271,3 +273,37 @@ def test_the_next_request_goes_out_before_a_fetched_page_is_read(server: LocalSe
     asyncio.run(fetch_and_read(jobs, one_at_a_time, lambda item_id, outcome: None, reader=slow_reader))
     for i in range(3):
         assert arrived[f"/p/{i + 1}"] < read_until[str(i)], i
+
+
+def test_reading_is_prepared_while_the_first_requests_are_out_and_always_before_a_page_is_read(
+        server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from tracker.crawl import workers
+    from tracker.crawl.reading import read_safely
+    from tracker.crawl.workers import fetch_and_read
+
+    events: list[str] = []
+
+    def slow(req) -> None:  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        events.append("answered")
+        reply(200, "<html><head><title>t</title></head><body>x</body></html>")(req)
+
+    def reader(url, is_child, response, classify):  # type: ignore[no-untyped-def]
+        events.append("read")
+        return read_safely(url, is_child, response, classify)
+
+    server.routes["*"] = slow
+    settings = Settings(concurrency=2, per_host=2, delay=0, robots=False)
+
+    def crawl_two() -> list[str]:
+        events.clear()
+        asyncio.run(fetch_and_read([_job(i, server.url(f"/p/{i}")) for i in range(2)], settings,
+                                   lambda item_id, outcome: None, reader=reader, warm=lambda: events.append("warm")))
+        return list(events)
+
+    assert crawl_two()[0] == "warm"  # while the server was still taking its time
+    monkeypatch.setattr(workers, "WARM_AFTER", 30.0)  # answers come long before the planned moment
+    order = crawl_two()
+    assert order.count("warm") == 1 and order.index("warm") < order.index("read")

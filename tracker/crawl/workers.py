@@ -12,10 +12,11 @@ worker carries on with what the dead one still owed, saying which page it is rea
 reads it, so when the page crashes it again it is recorded as an error and the rest are read.
 
 How workers start. On Linux, from a process with no other threads, they are forked: the crawl's
-process imports httpx and lxml and builds the topic classifier once, and each worker starts with
-all of it, in a millisecond instead of the 0.2-0.3 s a fresh interpreter takes to import them
-(which was a tenth of a 1,000-page crawl). Elsewhere, or when threads run (a fork copies a lock
-another thread may hold), they are spawned as fresh interpreters.
+process imports httpx once, and each worker starts with it, in a millisecond instead of the
+0.2-0.3 s a fresh interpreter takes to import it all (a tenth of a 1,000-page crawl). Elsewhere,
+or when threads run (a fork copies a lock another thread may hold), they are spawned as fresh
+interpreters. Either way a worker loads what reading needs (lxml, the extractors, the topic
+classifier) while its first requests are in flight.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ MAX_WORKERS = 4
 # page that crashed it, each later one another such page).
 MAX_RESTARTS = 4
 BATCH_WINDOW = 0.05  # seconds
+WARM_AFTER = 0.005  # seconds into a worker's run, see fetch_and_read
 # Modules httpx and httpcore import only if they are installed, and a crawl never needs: httpcore
 # imports trio to choose its locks; httpx imports click, pygments and rich for its own command line.
 OPTIONAL_IMPORTS_UNUSED = ("trio", "click", "pygments")
@@ -67,14 +69,28 @@ Reader = Callable[[str, bool, Response, bool], Outcome]
 
 
 async def fetch_and_read(jobs: Sequence[Job], settings: Settings, emit: Emit,
-                         reading: Callable[[int], None] | None = None, reader: Reader = read_safely) -> None:
+                         reading: Callable[[int], None] | None = None, reader: Reader = read_safely,
+                         warm: Callable[[], None] | None = None) -> None:
     """Fetch every job's page and hand each read outcome to `emit` as it completes.
 
     `reading(id)` is told before each page is read; `reader` reads it (a test puts a crashing one here).
+    `warm()` prepares reading: it runs while the first requests are in flight, or at the latest
+    before the first page is read.
     """
     from tracker.crawl.fetcher import fetch_all
 
     by_id = {job.id: job for job in jobs}
+    pending_warm = [warm] if warm is not None else []
+
+    def warm_once() -> None:
+        while pending_warm:
+            pending_warm.pop()()
+
+    if pending_warm:
+        # Loading the reader (lxml, the site extractors, the classifier: 30-50 ms) blocks the loop;
+        # a few milliseconds in, the first requests (robots.txt) have been sent and the loop has
+        # nothing to do until their answers come, so loading then takes that off the crawl's start.
+        asyncio.get_running_loop().call_later(WARM_AFTER, warm_once)
     # aclosing: on cancellation the fetcher's tasks and connections are closed at once, not at loop shutdown.
     async with contextlib.aclosing(fetch_all((job.request for job in jobs), settings)) as responses:
         async for response in responses:
@@ -83,6 +99,7 @@ async def fetch_and_read(jobs: Sequence[Job], settings: Settings, emit: Emit,
             # it within that turn), instead of after every page of the same burst has been read.
             # tests/crawl/test_workers.py checks the order.
             await asyncio.sleep(0)
+            warm_once()
             job = by_id[response.key]
             if reading is not None:
                 reading(job.id)
@@ -130,8 +147,8 @@ def _unused_imports_blocked() -> Iterator[None]:
                 del sys.modules[name]
 
 
-def prepare_worker(topic_defs: Sequence[Any]) -> None:
-    """Load what fetching and reading use, and build the classifier: in a worker, or before forking them."""
+def prepare_fetching() -> None:
+    """Load what fetching uses: in a worker, or in the crawl's process before forking workers."""
     import importlib
 
     with _unused_imports_blocked():
@@ -143,6 +160,10 @@ def prepare_worker(topic_defs: Sequence[Any]) -> None:
         for name in FIRST_REQUEST_IMPORTS:
             with contextlib.suppress(ImportError):
                 importlib.import_module(name)
+
+
+def prepare_reading(topic_defs: Sequence[Any]) -> None:
+    """Load what reading uses, and build the classifier (a worker does it while its first requests are out)."""
     from tracker.crawl.sites import html, site_for
 
     site_for("")  # imports every site extractor
@@ -155,17 +176,18 @@ def _worker(jobs: list[Job], settings: Settings, topic_defs: list[Any], conn: An
     """A worker process: fetch and read its jobs, sending ("done", id, outcome) for each, and before
     reading a page ("reading", id) if `announce`.
 
-    `prepared`: forked from a process that has already run `prepare_worker`.
+    `prepared`: forked from a process that has already run `prepare_fetching`.
     """
     import signal
 
     # Ctrl-C reaches the whole process group; the crawl's own process decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not prepared:
-        prepare_worker(topic_defs)
+        prepare_fetching()
     try:
         asyncio.run(fetch_and_read(jobs, settings, lambda item_id, outcome: conn.send(("done", item_id, outcome)),
-                                   (lambda item_id: conn.send(("reading", item_id))) if announce else None, reader))
+                                   (lambda item_id: conn.send(("reading", item_id))) if announce else None, reader,
+                                   warm=lambda: prepare_reading(topic_defs)))
     except (BrokenPipeError, EOFError, OSError):
         pass  # the crawl's process is gone (killed): nothing is left to report to
     finally:
@@ -247,7 +269,7 @@ def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequ
     defs = list(topic_defs)
     forked = method == "fork"
     if forked:
-        prepare_worker(defs)
+        prepare_fetching()
 
     # One selector for the whole crawl: multiprocessing's wait() and poll() build and tear down a
     # selector on every call, which was a fifth of this process's CPU in the crawl benchmark.

@@ -251,7 +251,9 @@ _WORD_BYTES = _byte_table({range(0, 256): 32, range(0x30, 0x3A): 1, range(0x41, 
 def reading_stats(text: str) -> dict[str, int]:
     """Characters, words and minutes of reading for a page's text."""
     han = len(text.encode("utf-16-be", "surrogatepass")[::2].translate(None, _NOT_HAN))
-    words = len(text.encode("ascii", "replace").translate(_WORD_BYTES, b"'-").split())
+    # A word starts wherever a letter or digit follows anything else (counting starts is cheaper than splitting).
+    marked = text.encode("ascii", "replace").translate(_WORD_BYTES, b"'-")
+    words = marked.count(b" \x01") + marked.startswith(b"\x01")
     minutes = han / CJK_PER_MINUTE + words / WORDS_PER_MINUTE
     return {"text_chars": len(text), "word_count": words + han, "reading_minutes": max(1, round(minutes)) if text
             else 0}
