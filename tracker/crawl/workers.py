@@ -40,7 +40,10 @@ MAX_WORKERS = 4
 # page that crashed it, each later one another such page).
 MAX_RESTARTS = 4
 BATCH_WINDOW = 0.05  # seconds
-WARM_AFTER = 0.005  # seconds into a worker's run, see fetch_and_read
+# Seconds into a worker's run at which it loads the reader (see fetch_and_read): by then its first
+# requests are out (about 15 ms for five hosts' robots.txt on this project's 2-core VM), and a
+# round trip to a real site takes longer than that. Loading earlier held those requests back.
+WARM_AFTER = 0.03
 # Modules httpx and httpcore import only if they are installed, and a crawl never needs: httpcore
 # imports trio to choose its locks; httpx imports click, pygments and rich for its own command line.
 OPTIONAL_IMPORTS_UNUSED = ("trio", "click", "pygments")
@@ -87,9 +90,10 @@ async def fetch_and_read(jobs: Sequence[Job], settings: Settings, emit: Emit,
             pending_warm.pop()()
 
     if pending_warm:
-        # Loading the reader (lxml, the site extractors, the classifier: 30-50 ms) blocks the loop;
-        # a few milliseconds in, the first requests (robots.txt) have been sent and the loop has
-        # nothing to do until their answers come, so loading then takes that off the crawl's start.
+        # Loading the reader (lxml, the site extractors, the classifier: 30-50 ms) blocks the loop.
+        # Once the first requests (robots.txt) are out the loop has nothing to do until their
+        # answers come, so loading then takes it off the crawl's start. (A thread would load in
+        # that idle time too, but it holds the interpreter lock while the requests are being made.)
         asyncio.get_running_loop().call_later(WARM_AFTER, warm_once)
     # aclosing: on cancellation the fetcher's tasks and connections are closed at once, not at loop shutdown.
     async with contextlib.aclosing(fetch_all((job.request for job in jobs), settings)) as responses:
