@@ -381,3 +381,34 @@ def test_a_request_cut_off_at_its_deadline_leaves_the_next_one_a_clean_connectio
                                                 ("ok", b"<title>fine</title>")]
     assert got[1].error == "timeout after 1 s"
     assert len(connections) == 2
+
+
+def test_a_cookie_a_site_sets_goes_back_to_it_and_to_no_other_host(server: LocalServer) -> None:
+    """A challenge page that sets a cookie and redirects expects it on the next request."""
+    other = LocalServer().start()
+    seen: dict[str, str | None] = {}
+
+    def record(name: str):  # type: ignore[no-untyped-def]
+        def handler(req) -> None:  # type: ignore[no-untyped-def]
+            seen[name] = req.headers.get("Cookie")
+            reply(200, f"<title>{name}</title>")(req)
+        return handler
+
+    try:
+        server.routes["/check"] = reply(302, b"", {"Location": "/article", "Set-Cookie": "pass=abc123; Path=/"})
+        server.routes["/article"] = record("article")
+        other.routes["/elsewhere"] = record("elsewhere")
+        settings = Settings(concurrency=1, per_host=1, delay=0, timeout=3, robots=False)
+        first = one(server.url("/check"), settings)
+        assert first.state == "ok" and first.final_url == server.url("/article")
+        assert seen["article"] == "pass=abc123"
+
+        async def both() -> list[Response]:
+            reqs = [Request(0, server.url("/check")),
+                    Request(1, other.url("/elsewhere").replace("127.0.0.1", "localhost"))]
+            return [r async for r in fetch_all(reqs, settings)]
+
+        assert {r.state for r in asyncio.run(both())} == {"ok"}
+        assert seen["elsewhere"] is None  # cookies belong to a host name (any port of it), and this is another
+    finally:
+        other.stop()
