@@ -191,6 +191,17 @@ def _add_children(conn: Connection, parent_id: int, children: tuple[Any, ...], n
     return added
 
 
+def due_estimate(conn: Connection, now: datetime, force: bool) -> int:
+    """At least as many as `due_items` returns, from one count (arXiv links are not told apart here)."""
+    from sqlalchemy import func, or_
+
+    query = (select(func.count()).select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
+             .where(item_t.c.url.is_not(None), item_t.c.retired.is_(False), item_t.c.status.in_(CRAWLED_STATUSES)))
+    if not force:
+        query = query.where(or_(fetch_t.c.item_id.is_(None), fetch_t.c.next_due.is_(None), fetch_t.c.next_due <= now))
+    return int(conn.execute(query).scalar_one())
+
+
 def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, child_cap: int = CHILD_CAP,
           now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
           workers: int | None = None) -> CrawlSummary:
@@ -201,35 +212,44 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
     committed at once: nothing is held back, and a burst costs one commit.
     """
     from tracker import vocab
-    from tracker.crawl.workers import Job, run_here, run_in_workers, split_by_host, worker_count
+    from tracker.crawl.workers import MAX_WORKERS, Job, Workers, run_here, split_by_host, worker_count
 
     now = now or dbmod.utcnow()
+    # Workers start first, from a quick count, and load their code while this process reads what
+    # is due and works out who fetches what (the two took about as long as each other).
     with database.read() as conn:
-        items, skipped = due_items(conn, now, force)
-        defs = vocab.topic_defs(conn)
-        tagged = set(conn.execute(select(tag_t.c.item_id).distinct()).scalars())
-    summary = CrawlSummary(skipped=skipped)
-    if not items:
-        return summary
-    by_id = {item.id: item for item in items}
-    jobs = [Job(request=req, url=by_id[req.key].url, is_child=by_id[req.key].parent_id is not None,
-                classify=req.key not in tagged) for req in requests_for(interleave(items), config.endpoints(), force)]
-
-    def record(results: list[tuple[int, Outcome]]) -> None:
-        with database.write(cache_kib=WRITE_CACHE_KIB) as conn:
-            summary.discovered += store(conn, [(by_id[i], o) for i, o in results], dbmod.utcnow(), child_cap)
-        for _item_id, outcome in results:
-            summary.checked += 1
-            setattr(summary, outcome.state, getattr(summary, outcome.state) + 1)
-            if progress is not None:
-                progress(summary.checked, len(items))
-
-    # Requests, not items, are split by host: every GitHub API call goes to one host, and one worker.
-    hosts = {job.request.url: host_key(job.request.url) for job in jobs}
-    count = worker_count(len(jobs), len(set(hosts.values())), settings.concurrency) if workers is None else \
+        estimate = due_estimate(conn, now, force)
+    planned = worker_count(estimate, MAX_WORKERS, settings.concurrency) if workers is None else \
         min(workers, max(settings.concurrency, 1))  # each worker needs a slot of the global cap
-    if count > 0:
-        run_in_workers(split_by_host(jobs, count, hosts.__getitem__), settings, defs, record)
-    else:
-        run_here(jobs, settings, defs, lambda item_id, outcome: record([(item_id, outcome)]))
+    with Workers(planned) as pool:
+        with database.read() as conn:
+            items, skipped = due_items(conn, now, force)
+            defs = vocab.topic_defs(conn)
+            tagged = set(conn.execute(select(tag_t.c.item_id).distinct()).scalars())
+        summary = CrawlSummary(skipped=skipped)
+        if not items:
+            return summary
+        by_id = {item.id: item for item in items}
+        jobs = [Job(request=req, url=by_id[req.key].url, is_child=by_id[req.key].parent_id is not None,
+                    classify=req.key not in tagged)
+                for req in requests_for(interleave(items), config.endpoints(), force)]
+
+        def record(results: list[tuple[int, Outcome]]) -> None:
+            with database.write(cache_kib=WRITE_CACHE_KIB) as conn:
+                summary.discovered += store(conn, [(by_id[i], o) for i, o in results], dbmod.utcnow(), child_cap)
+            for _item_id, outcome in results:
+                summary.checked += 1
+                setattr(summary, outcome.state, getattr(summary, outcome.state) + 1)
+                if progress is not None:
+                    progress(summary.checked, len(items))
+
+        # Requests, not items, are split by host: every GitHub API call goes to one host, and one worker.
+        hosts = {job.request.url: host_key(job.request.url) for job in jobs}
+        count = worker_count(len(jobs), len(set(hosts.values())), settings.concurrency) if workers is None else \
+            planned
+        if count > 0:
+            pool.run(split_by_host(jobs, count, hosts.__getitem__), settings, defs, record)
+        else:
+            pool.close()  # workers started on the estimate are not needed after all
+            run_here(jobs, settings, defs, lambda item_id, outcome: record([(item_id, outcome)]))
     return summary

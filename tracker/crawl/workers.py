@@ -11,12 +11,12 @@ A page that crashes the reader (lxml is C code) takes down its worker, not the c
 worker carries on with what the dead one still owed, saying which page it is reading before it
 reads it, so when the page crashes it again it is recorded as an error and the rest are read.
 
-How workers start. On Linux, from a process with no other threads, they are forked: the crawl's
-process imports httpx once, and each worker starts with it, in a millisecond instead of the
-0.2-0.3 s a fresh interpreter takes to import it all (a tenth of a 1,000-page crawl). Elsewhere,
-or when threads run (a fork copies a lock another thread may hold), they are spawned as fresh
-interpreters. Either way a worker loads what reading needs (lxml, the extractors, the topic
-classifier) while its first requests are in flight.
+How workers start. They are started first, before the crawl's process reads what is due, and load
+httpx meanwhile. On Linux, from a process with no other threads, they are forked, which takes a
+millisecond instead of the 0.1-0.2 s a fresh interpreter takes to start. Elsewhere, or when threads
+run (a fork copies a lock another thread may hold), they are spawned. Either way a worker loads
+what reading needs (lxml, the extractors, the topic classifier) while its first requests are in
+flight.
 """
 
 from __future__ import annotations
@@ -175,20 +175,23 @@ def prepare_reading(topic_defs: Sequence[Any]) -> None:
     start_reader(topic_defs)
 
 
-def _worker(jobs: list[Job], settings: Settings, topic_defs: list[Any], conn: Any, reader: Reader,
-            prepared: bool, announce: bool) -> None:
-    """A worker process: fetch and read its jobs, sending ("done", id, outcome) for each, and before
-    reading a page ("reading", id) if `announce`.
+def _worker(conn: Any, reader: Reader) -> None:
+    """A worker process: load the fetching code, wait for its share of the crawl, fetch and read it.
 
-    `prepared`: forked from a process that has already run `prepare_fetching`.
+    The share comes as (jobs, settings, topic_defs, announce), or None when there is nothing to do.
+    It sends ("done", id, outcome) for each page, and before reading one ("reading", id) if `announce`.
     """
     import signal
 
     # Ctrl-C reaches the whole process group; the crawl's own process decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if not prepared:
-        prepare_fetching()
     try:
+        # Loaded while the crawl's process works out what is due (the worker started before that).
+        prepare_fetching()
+        task = conn.recv()
+        if task is None:
+            return
+        jobs, settings, topic_defs, announce = task
         asyncio.run(fetch_and_read(jobs, settings, lambda item_id, outcome: conn.send(("done", item_id, outcome)),
                                    (lambda item_id: conn.send(("reading", item_id))) if announce else None, reader,
                                    warm=lambda: prepare_reading(topic_defs)))
@@ -256,89 +259,145 @@ def _gc_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+class Workers:
+    """Worker processes, started before the crawl knows what they will fetch.
+
+    A worker spends its first 0.1-0.3 s loading httpx (and, spawned, starting an interpreter); the
+    crawl's process meanwhile reads what is due from the database, then hands out the shares with
+    `run`. Workers left without a share are told so and exit. Use as a context manager: leaving it
+    ends every worker.
+    """
+
+    def __init__(self, count: int, reader: Reader = read_safely, method: str | None = None) -> None:
+        import multiprocessing
+
+        self.method = method or start_method()
+        self.context: Any = multiprocessing.get_context(self.method)
+        self.reader = reader
+        self.idle: list[tuple[Any, Any]] = []  # (process, conn) waiting for a share
+        self.running: list[_Shard] = []
+        self.dismissed: list[Any] = []
+        for _ in range(count):
+            self.idle.append(self._start())
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def count(self) -> int:
+        """Workers started and not yet given a share."""
+        return len(self.idle)
+
+    def _start(self) -> tuple[Any, Any]:
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=_worker, args=(theirs, self.reader), daemon=True)
+        with _gc_frozen() if self.method == "fork" else _main_module_hidden():
+            process.start()
+        # Closed at once, so that a worker's death reads as the end of its pipe (and a worker forked
+        # later does not inherit this end).
+        theirs.close()
+        return process, ours
+
+    def run(self, shards: list[list[Job]], settings: Settings, topic_defs: Sequence[Any],
+            on_results: Callable[[list[tuple[int, Outcome]]], None]) -> None:
+        """Run each shard in a worker of its own, passing results to `on_results` in arrival batches.
+
+        Each worker gets an equal share of the global concurrency cap, so the cap holds overall.
+        """
+        import selectors
+
+        share = replace(settings, concurrency=max(1, settings.concurrency // max(len(shards), 1)))
+        defs = list(topic_defs)
+        # One selector for the whole crawl: multiprocessing's wait() and poll() build and tear down a
+        # selector on every call, which was a fifth of this process's CPU in the crawl benchmark.
+        selector = selectors.DefaultSelector()
+        live: dict[Any, _Shard] = {}
+
+        def give(shard: _Shard) -> None:
+            shard.process, shard.conn = self.idle.pop() if self.idle else self._start()
+            shard.reading = None
+            self.running.append(shard)
+            live[shard.conn] = shard
+            selector.register(shard.conn, selectors.EVENT_READ)
+            # A worker says which page it is about to read only once its shard has crashed: a
+            # message a page is not worth paying for when nothing goes wrong.
+            with contextlib.suppress(OSError):  # a worker that died already is seen as ended below
+                shard.conn.send((list(shard.jobs.values()), share, defs, shard.restarts > 0))
+
+        def ended(shard: _Shard) -> list[tuple[int, Outcome]]:
+            selector.unregister(shard.conn)
+            del live[shard.conn]
+            self.running.remove(shard)
+            owed = _worker_ended(shard)
+            if shard.jobs and shard.restarts <= MAX_RESTARTS:
+                give(shard)
+            return owed
+
+        try:
+            for jobs in shards:
+                give(_Shard(jobs={job.id: job for job in jobs}))
+            self._dismiss_idle()
+            while live:
+                batch: list[tuple[int, Outcome]] = []
+                gathered_until: float | None = None
+                # Results that arrive within BATCH_WINDOW of the first share one commit: a commit
+                # costs more than storing a page, and a killed crawl loses at most that much.
+                while live and (gathered_until is None or time.monotonic() < gathered_until):
+                    timeout = None if gathered_until is None else max(0.0, gathered_until - time.monotonic())
+                    ready = selector.select(timeout)
+                    if not ready:
+                        break
+                    for key, _events in ready:
+                        shard = live[key.fileobj]
+                        try:
+                            message = shard.conn.recv()  # one message a turn; the selector reports the rest
+                        except (EOFError, OSError):
+                            batch += ended(shard)
+                            continue
+                        if message[0] == "reading":
+                            shard.reading = message[1]
+                        else:
+                            shard.jobs.pop(message[1], None)
+                            shard.reading = None
+                            batch.append((message[1], message[2]))
+                    if batch and gathered_until is None:
+                        gathered_until = time.monotonic() + BATCH_WINDOW
+                if batch:
+                    on_results(batch)
+        finally:
+            selector.close()
+
+    def _dismiss_idle(self) -> None:
+        """Tell workers without a share to exit (they are joined in `close`, not waited for now)."""
+        for process, conn in self.idle:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+            conn.close()
+            self.dismissed.append(process)
+        self.idle = []
+
+    def close(self) -> None:
+        """End every worker: idle ones are told to go, running ones are stopped."""
+        self._dismiss_idle()
+        for shard in self.running:
+            shard.process.terminate()
+        for process in [shard.process for shard in self.running] + self.dismissed:
+            process.join()
+        for shard in self.running:
+            shard.conn.close()
+        self.running, self.dismissed = [], []
+
+
 def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequence[Any],
                    on_results: Callable[[list[tuple[int, Outcome]]], None], reader: Reader = read_safely,
                    method: str | None = None) -> None:
-    """Run each shard in its own worker process, passing results to `on_results` in arrival batches.
-
-    Each worker gets an equal share of the global concurrency cap, so the cap holds overall.
-    `method` is how workers start, "fork" or "spawn" (None: `start_method()`).
-    """
-    import multiprocessing
-    import selectors
-
-    method = method or start_method()
-    context: Any = multiprocessing.get_context(method)
-    share = replace(settings, concurrency=max(1, settings.concurrency // max(len(shards), 1)))
-    defs = list(topic_defs)
-    forked = method == "fork"
-    if forked:
-        prepare_fetching()
-
-    # One selector for the whole crawl: multiprocessing's wait() and poll() build and tear down a
-    # selector on every call, which was a fifth of this process's CPU in the crawl benchmark.
-    selector = selectors.DefaultSelector()
-    live: dict[Any, _Shard] = {}
-
-    def start(shard: _Shard) -> None:
-        receiver, sender = context.Pipe(duplex=False)
-        # A worker says which page it is about to read only once one of its shard has crashed: a
-        # message a page is not worth paying for when nothing goes wrong.
-        shard.process = context.Process(target=_worker, args=(list(shard.jobs.values()), share, defs, sender, reader,
-                                                              forked, shard.restarts > 0), daemon=True)
-        with _gc_frozen() if forked else _main_module_hidden():
-            shard.process.start()
-        # Closed at once, so that a worker's death reads as the end of its pipe (and a worker forked
-        # later does not inherit this end).
-        sender.close()
-        shard.conn, shard.reading = receiver, None
-        live[receiver] = shard
-        selector.register(receiver, selectors.EVENT_READ)
-
-    def ended(shard: _Shard) -> list[tuple[int, Outcome]]:
-        selector.unregister(shard.conn)
-        del live[shard.conn]
-        owed = _worker_ended(shard)
-        if shard.jobs and shard.restarts <= MAX_RESTARTS:
-            start(shard)
-        return owed
-
-    try:
-        for jobs in shards:
-            start(_Shard(jobs={job.id: job for job in jobs}))
-        while live:
-            batch: list[tuple[int, Outcome]] = []
-            gathered_until: float | None = None
-            # Results that arrive within BATCH_WINDOW of the first share one commit: a commit
-            # costs more than storing a page, and a killed crawl loses at most that much.
-            while live and (gathered_until is None or time.monotonic() < gathered_until):
-                timeout: float | None = None if gathered_until is None else max(0.0, gathered_until - time.monotonic())
-                ready = selector.select(timeout)
-                if not ready:
-                    break
-                for key, _events in ready:
-                    shard = live[key.fileobj]
-                    try:
-                        message = shard.conn.recv()  # one message a turn; the selector reports the rest
-                    except (EOFError, OSError):
-                        batch += ended(shard)
-                        continue
-                    if message[0] == "reading":
-                        shard.reading = message[1]
-                    else:
-                        shard.jobs.pop(message[1], None)
-                        shard.reading = None
-                        batch.append((message[1], message[2]))
-                if batch and gathered_until is None:
-                    gathered_until = time.monotonic() + BATCH_WINDOW
-            if batch:
-                on_results(batch)
-    finally:
-        selector.close()
-        for shard in live.values():
-            shard.process.terminate()
-        for shard in live.values():
-            shard.process.join()
+    """Start a worker for each shard and run them (see `Workers`); `method` is "fork" or "spawn"
+    (None: `start_method()`)."""
+    with Workers(len(shards), reader, method) as workers:
+        workers.run(shards, settings, topic_defs, on_results)
 
 
 def _worker_ended(shard: _Shard) -> list[tuple[int, Outcome]]:
