@@ -307,3 +307,40 @@ def test_reading_is_prepared_while_the_first_requests_are_out_and_always_before_
     monkeypatch.setattr(workers, "WARM_AFTER", 30.0)  # answers come long before the planned moment
     order = crawl_two()
     assert order.count("warm") == 1 and order.index("warm") < order.index("read")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_started_ahead_and_left_without_a_share_exit_cleanly(server: LocalServer, method: str) -> None:
+    from tracker.crawl.workers import Workers
+
+    server.routes["*"] = reply(200, "<html><head><title>A page</title></head><body>text</body></html>")
+    results: dict[int, object] = {}
+    with Workers(3, method=method) as workers:
+        assert workers.count == 3
+        processes = [process for process, _conn in workers.idle]
+        workers.run([[_job(i, server.url(f"/p/{i}")) for i in range(4)]], FAST, [], lambda b: results.update(b))
+    assert sorted(results) == [0, 1, 2, 3] and {o.title for o in results.values()} == {"A page"}  # type: ignore
+    assert [p.exitcode for p in processes] == [0, 0, 0]  # the one that crawled, and the two told to go
+
+
+def test_a_crawl_whose_estimate_overshoots_runs_in_process_and_leaves_no_workers(tmp_path: Path) -> None:
+    """arXiv links count in the first estimate (workers start) but are not crawled: ten pages remain."""
+    server = LocalServer().start()
+    try:
+        server.routes["*"] = reply(200, "<html><head><title>A page</title></head><body>text</body></html>")
+        lines = "".join(f"- [paper {i}](https://arxiv.org/abs/2401.{i:05d})\n" for i in range(150))
+        lines += "".join(f"- [page {i}]({server.url(f'/p/{i}')})\n" for i in range(10))
+        outline = tmp_path / "l.md"
+        outline.write_text("## 卷积神经网络\n\n" + lines, encoding="utf-8")
+        db = tmp_path / "e.db"
+        assert run_tracker("import", str(outline), env={"TRACKER_DB": str(db)}).returncode == 0
+        database = dbmod.open_db(f"sqlite:///{db}")
+        before = set(_children_of(os.getpid()))  # multiprocessing's resource tracker may live on
+        try:
+            summary = crawl(database, FAST)
+        finally:
+            database.close()
+        assert (summary.checked, summary.ok, summary.skipped) == (10, 10, 150)
+        assert set(_children_of(os.getpid())) <= before
+    finally:
+        server.stop()
