@@ -112,7 +112,9 @@ def _tags(doc: Doc) -> list[tuple[str, dict[str, str], str]]:
     """
     wanted = ("html", "title", "meta", "link", "script")
     if doc.tree is not None:
-        return [(el.tag, dict(el.attrib), el.text or "") for el in doc.tree.iter(*wanted)]
+        # Only a title's and a JSON-LD block's text is read (copying every inline script's is not free).
+        return [(el.tag, dict(el.attrib), (el.text or "") if el.tag == "title" or _is_ld(el.get("type")) else "")
+                for el in doc.tree.iter(*wanted)]
     from bs4 import BeautifulSoup, SoupStrainer
 
     match = _HEAD_END.search(doc.html)
@@ -123,6 +125,10 @@ def _tags(doc: Doc) -> list[tuple[str, dict[str, str], str]]:
         attrs = {k: " ".join(v) if isinstance(v, list) else str(v) for k, v in tag.attrs.items()}
         out.append((tag.name, attrs, tag.get_text()))
     return out
+
+
+def _is_ld(script_type: str | None) -> bool:
+    return script_type is not None and script_type.strip().lower() == "application/ld+json"
 
 
 def _json(text: str) -> Any:
@@ -152,7 +158,7 @@ def head_tags(doc: Doc) -> dict[str, Any]:
         elif name == "link" and attrs.get("href"):
             for rel in (attrs.get("rel") or "").lower().split():
                 links.setdefault(rel, attrs["href"])
-        elif name == "script" and (attrs.get("type") or "").strip().lower() == "application/ld+json":
+        elif name == "script" and _is_ld(attrs.get("type")):
             block = _json(text)
             if block is not None:
                 ld.append(block)
