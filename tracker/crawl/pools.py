@@ -1,12 +1,13 @@
-"""One small connection pool per host, behind a single httpx client.
+"""The crawler's transport: each host's kept-alive connections, apart from every other host's.
 
 httpcore's pool looks at every connection it holds each time a request is queued or a response
 closes; with one shared pool of 50 connections that scan was the crawler's largest cost (a third of
 its CPU in the crawl benchmark). The crawler already limits each host to a few requests at a time,
-so a pool per host holding that many connections costs the same sockets and scans almost nothing.
+so each host gets its own transport; a direct one keeps its connections in a plain list
+(`_Connections`), a proxied one uses httpx's own pool.
 
-Pools of hosts with nothing in flight are closed, oldest first, once more than `max_pools` exist,
-so a crawl over thousands of hosts does not keep a socket open to each of them.
+Transports of hosts with nothing in flight are closed, oldest first, once more than `max_pools`
+exist, so a crawl over thousands of hosts does not keep a socket open to each of them.
 """
 
 from __future__ import annotations
