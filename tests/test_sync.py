@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT, run_tracker
 from tracker import lock
+from tracker.errors import Busy
 
 
 def workspace(tmp_path: Path) -> Path:
@@ -52,3 +56,28 @@ def test_a_second_sync_exits_at_once(tmp_path: Path, db_path: Path) -> None:
         holder.kill()
         holder.wait()
     assert run_tracker("sync", "--json", cwd=ws).returncode == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fork")
+def test_a_killed_syncs_lock_is_free_though_a_process_it_forked_lives_on(tmp_path: Path) -> None:
+    """The crawl forks its workers; the lock must belong to the sync's own process, not to them too."""
+    path = tmp_path / "db.sync.lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import os, sys, time; sys.path.insert(0, sys.argv[1]); from pathlib import Path; from tracker import lock\n"
+        "with lock.exclusive(Path(sys.argv[2])):\n"
+        "    child = os.fork()\n"
+        "    if child == 0:\n        time.sleep(30); os._exit(0)\n"
+        "    print(child, flush=True); time.sleep(30)"),
+        str(ROOT), str(path)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None
+    child = int(holder.stdout.readline())
+    try:
+        with pytest.raises(Busy), lock.exclusive(path):
+            pass
+        holder.kill()
+        holder.wait()
+        os.kill(child, 0)  # the forked process still runs (this raises if it does not)
+        with lock.exclusive(path):
+            pass
+    finally:
+        os.kill(child, 9)

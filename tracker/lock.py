@@ -35,10 +35,12 @@ def _try_lock(handle: IO[str]) -> bool:
             return False
     import fcntl
 
+    # A POSIX record lock, not flock(): it belongs to this process alone, so the crawl's forked
+    # workers do not inherit it, and a killed sync's lock goes with it even while a worker lives on.
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
-    except BlockingIOError:
+    except OSError:  # EAGAIN or EACCES, as the system reports a held lock
         return False
 
 
