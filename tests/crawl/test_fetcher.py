@@ -321,24 +321,8 @@ def test_a_pool_with_a_response_open_is_not_evicted(server: LocalServer) -> None
         other.stop()
 
 
-@pytest.fixture
-def connections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the connections the crawler opens (one entry per connection)."""
-    from tracker.crawl import netstream
-
-    opened: list[int] = []
-    connect = netstream.AsyncioBackend.connect_tcp
-
-    async def counting(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
-        opened.append(port)
-        return await connect(self, host, port, *args, **kwargs)
-
-    monkeypatch.setattr(netstream.AsyncioBackend, "connect_tcp", counting)
-    return opened
-
-
 def test_a_connection_is_reused_until_a_response_on_it_is_cut_short(server: LocalServer,
-                                                                     connections: list[int]) -> None:
+                                                                     connections: list[tuple[str, int]]) -> None:
     """A body left unread (over the cap) would be read as the next response: that connection is closed."""
     server.routes["/big"] = reply(200, "b" * 300_000)
     server.routes["*"] = lambda req: reply(200, f"<title>{req.path}</title>")(req)  # type: ignore[misc]
@@ -351,7 +335,7 @@ def test_a_connection_is_reused_until_a_response_on_it_is_cut_short(server: Loca
 
 
 def test_requests_in_flight_to_a_host_get_a_connection_each_and_keep_them(server: LocalServer,
-                                                                          connections: list[int]) -> None:
+                                                                          connections: list[tuple[str, int]]) -> None:
     def slow(req) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.1)
         reply(200, f"<title>{req.path}</title>")(req)
@@ -364,7 +348,7 @@ def test_requests_in_flight_to_a_host_get_a_connection_each_and_keep_them(server
 
 
 def test_a_request_cut_off_at_its_deadline_leaves_the_next_one_a_clean_connection(
-        server: LocalServer, connections: list[int]) -> None:
+        server: LocalServer, connections: list[tuple[str, int]]) -> None:
     def stalls(req) -> None:  # type: ignore[no-untyped-def]
         req.send_response(200)
         req.send_header("Content-Length", "1000")

@@ -22,15 +22,7 @@ def _host_port(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def test_crawls_connect_through_the_asyncio_backend(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[tuple[str, int]] = []
-    connect = netstream.AsyncioBackend.connect_tcp
-
-    async def counting(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
-        opened.append((host, port))
-        return await connect(self, host, port, *args, **kwargs)
-
-    monkeypatch.setattr(netstream.AsyncioBackend, "connect_tcp", counting)
+def test_crawls_connect_through_the_asyncio_backend(server: LocalServer, connections: list[tuple[str, int]]) -> None:
     server.routes["/a"] = server.routes["/b"] = reply(200, "<title>x</title>" + "y" * 200_000)
 
     async def go() -> list[int]:
@@ -39,7 +31,7 @@ def test_crawls_connect_through_the_asyncio_backend(server: LocalServer, monkeyp
                                                       settings)]
 
     assert asyncio.run(go()) == [200_016, 200_016]
-    assert opened == [_host_port(server.url(""))]  # one connection, kept alive for the second page
+    assert connections == [_host_port(server.url(""))]  # one connection, kept alive for the second page
 
 
 def test_a_flooding_server_fills_the_buffer_only_to_its_mark_and_is_read_whole_after() -> None:
