@@ -72,14 +72,16 @@ def _crawlable(url: str | None) -> bool:
     return url is not None and url.startswith(("http://", "https://")) and urls.parse_arxiv_id(url) is None
 
 
+_WITH_FETCH = item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id)
+# Items the crawler visits: with a URL, on the reading list, not retired.
+_CRAWLED = (item_t.c.url.is_not(None), item_t.c.retired.is_(False), item_t.c.status.in_(CRAWLED_STATUSES))
+
+
 def due_items(conn: Connection, now: datetime, force: bool) -> tuple[list[Due], int]:
     """Items whose URL should be fetched now, and how many with a URL are not due (skipped)."""
     query = (select(item_t.c.id, item_t.c.url, item_t.c.parent_id, fetch_t.c.etag, fetch_t.c.last_modified,
                     fetch_t.c.attempts, fetch_t.c.next_due, fetch_t.c.item_id.label("fetched"))
-             .select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
-             .where(item_t.c.url.is_not(None), item_t.c.retired.is_(False),
-                    item_t.c.status.in_(CRAWLED_STATUSES))
-             .order_by(item_t.c.id))
+             .select_from(_WITH_FETCH).where(*_CRAWLED).order_by(item_t.c.id))
     due, skipped = [], 0
     for row in conn.execute(query):
         if not _crawlable(row.url):
@@ -195,8 +197,7 @@ def due_estimate(conn: Connection, now: datetime, force: bool) -> int:
     """At least as many as `due_items` returns, from one count (arXiv links are not told apart here)."""
     from sqlalchemy import func, or_
 
-    query = (select(func.count()).select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
-             .where(item_t.c.url.is_not(None), item_t.c.retired.is_(False), item_t.c.status.in_(CRAWLED_STATUSES)))
+    query = select(func.count()).select_from(_WITH_FETCH).where(*_CRAWLED)
     if not force:
         query = query.where(or_(fetch_t.c.item_id.is_(None), fetch_t.c.next_due.is_(None), fetch_t.c.next_due <= now))
     return int(conn.execute(query).scalar_one())
@@ -219,6 +220,7 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
     # is due and works out who fetches what (the two took about as long as each other).
     with database.read() as conn:
         estimate = due_estimate(conn, now, force)
+    # (The hosts are not known yet: as many workers as there may be hosts for.)
     planned = worker_count(estimate, MAX_WORKERS, settings.concurrency) if workers is None else \
         min(workers, max(settings.concurrency, 1))  # each worker needs a slot of the global cap
     with Workers(planned) as pool:

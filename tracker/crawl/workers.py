@@ -33,7 +33,7 @@ from typing import Any
 from tracker.crawl.fetcher import Request, Response, Settings
 from tracker.crawl.reading import Outcome, failed, read_safely, start_reader
 
-# Below this many due pages a worker's start-up (an interpreter and lxml, about 0.2 s) is not worth it.
+# Below this many due pages a worker's start-up (loading httpx and lxml, 0.1-0.3 s) is not worth it.
 WORKER_THRESHOLD = 100
 MAX_WORKERS = 4
 # A shard whose worker keeps dying is given up after this many fresh starts (the first finds the
@@ -152,7 +152,7 @@ def _unused_imports_blocked() -> Iterator[None]:
 
 
 def prepare_fetching() -> None:
-    """Load what fetching uses: in a worker, or in the crawl's process before forking workers."""
+    """Load what fetching uses (a worker does it first thing, while the crawl's process reads what is due)."""
     import importlib
 
     with _unused_imports_blocked():
