@@ -65,7 +65,7 @@ _TEXT_NODES: Any = None  # an lxml XPath
 
 
 def prepare() -> None:
-    """Import lxml and build the parser and XPath that reading uses (done before forking crawl workers)."""
+    """Import lxml and build the parser and XPath that reading uses (a crawl worker does it ahead of its first page)."""
     global _UTF8_PARSER, _TEXT_NODES
     import codecs
 
