@@ -402,7 +402,7 @@ def run_in_workers(shards: list[list[Job]], settings: Settings, topic_defs: Sequ
 
 def _worker_ended(shard: _Shard) -> list[tuple[int, Outcome]]:
     """Results owed by a worker that has exited: the page it died reading (known once its shard has
-    crashed before, see `start`), or everything if it keeps dying."""
+    crashed before, see `Workers.run`), or everything if it keeps dying."""
     shard.conn.close()
     shard.process.join()
     if not shard.jobs:
