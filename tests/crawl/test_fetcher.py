@@ -271,11 +271,24 @@ def test_an_oversized_error_page_keeps_its_state(server: LocalServer) -> None:
     assert (response.state, response.http_status) == ("gone", 404)
 
 
-def test_each_host_gets_its_own_pool_and_idle_pools_are_closed() -> None:
+def test_each_host_gets_its_own_pool_and_idle_pools_are_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+    import types
+
     import httpx
 
+    from tracker.crawl import pools as pools_module
     from tracker.crawl.pools import HostPools
 
+    contexts: list[ssl.SSLContext] = []
+
+    def counted(protocol: int) -> ssl.SSLContext:
+        contexts.append(ssl.SSLContext(protocol))
+        return contexts[-1]
+
+    # Every plain-HTTP pool needs a TLS context it never uses: one is made for all of them.
+    monkeypatch.setattr(pools_module, "ssl", types.SimpleNamespace(SSLContext=counted,
+                                                                   PROTOCOL_TLS_CLIENT=ssl.PROTOCOL_TLS_CLIENT))
     servers = [LocalServer().start() for _ in range(4)]
     try:
         for srv in servers:
@@ -294,6 +307,7 @@ def test_each_host_gets_its_own_pool_and_idle_pools_are_closed() -> None:
         statuses, busy = asyncio.run(go())
         assert statuses == [200] * 8 and busy == 0
         assert pools.pools == {}  # closing the client closed every pool
+        assert len(contexts) == 1  # eight pools made, over four hosts
     finally:
         for srv in servers:
             srv.stop()

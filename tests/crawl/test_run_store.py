@@ -68,3 +68,15 @@ def test_rows_another_crawl_stored_meanwhile_are_updated_not_duplicated(tmp_path
         rows = {r.item_id: r.title for r in conn.execute(select(fetch_t))}
     assert rows == {1: "ours 1", 2: "ours 2", 3: "ours 3"}
     database.close()
+
+
+def test_requests_are_interleaved_by_host_each_host_in_its_own_order() -> None:
+    from tracker.crawl.fetcher import host_key
+    from tracker.crawl.run import interleave
+
+    urls = [f"http://a.example/{i}" for i in range(4)] + ["http://b.example/0", "http://b.example:8080/0",
+                                                           "http://b.example/1"]
+    assert interleave(urls, host_key) == ["http://a.example/0", "http://b.example/0", "http://b.example:8080/0",
+                                          "http://a.example/1", "http://b.example/1", "http://a.example/2",
+                                          "http://a.example/3"]
+    assert interleave([], host_key) == []

@@ -16,7 +16,7 @@ from tests.conftest import ROOT, LocalServer, reply, run_tracker
 from tracker import db as dbmod
 from tracker.crawl.fetcher import Request, Settings
 from tracker.crawl.run import crawl
-from tracker.crawl.workers import Job, run_in_workers, split_by_host
+from tracker.crawl.workers import Job, concurrency_shares, run_in_workers, split_by_host
 
 FAST = Settings(concurrency=8, per_host=2, delay=0, timeout=5, robots=False)
 
@@ -38,6 +38,80 @@ def test_split_by_host_keeps_each_host_whole_and_spreads_the_load() -> None:
     for shard in shards:  # each shard keeps the interleaved order it was given
         ids = [job.id for job in shard]
         assert ids == sorted(ids)
+
+
+def test_each_worker_gets_the_part_of_the_cap_its_hosts_can_use() -> None:
+    assert concurrency_shares([4, 3, 3], 50, 5) == [20, 15, 15]  # equal thirds left 4 hosts 16 slots
+    assert concurrency_shares([5, 5], 50, 5) == [25, 25]
+    assert concurrency_shares([2, 1], 8, 5) == [5, 2]  # 15 wanted, 8 allowed: cut in proportion
+    assert concurrency_shares([1, 1], 100, 1) == [1, 1]  # no more than the hosts can use
+    assert concurrency_shares([9, 1], 3, 1) == [2, 1]  # at least one each
+    for hosts in ([3, 7, 1], [10, 10], [1, 1, 1, 1]):
+        for cap in (4, 10, 37):
+            assert sum(concurrency_shares(hosts, cap, 3)) <= max(cap, len(hosts))
+
+
+def test_a_worker_sends_the_pages_it_has_read_together() -> None:
+    """Outcomes go out in one message per OUTBOX_WINDOW, and every one of them goes out; a worker
+    that announces pages sends what it has read before saying which page it reads next."""
+    import asyncio
+
+    from tracker.crawl import workers
+    from tracker.crawl.reading import failed
+
+    class Pipe:
+        def __init__(self) -> None:
+            self.sent: list[tuple[object, float]] = []
+
+        def send(self, message: object) -> None:
+            self.sent.append((message, time.monotonic()))
+
+    async def produce(outbox: workers._Outbox, announce: bool, conn: Pipe) -> None:
+        for i in range(6):
+            if announce:
+                outbox.flush()
+                conn.send(("reading", i))
+            outbox.put(i, failed(f"http://x/{i}", "test"))
+            await asyncio.sleep(0.004 if i != 2 else workers.OUTBOX_WINDOW * 2)
+        outbox.flush()
+
+    quiet = Pipe()
+    asyncio.run(produce(workers._Outbox(quiet), False, quiet))
+    batches = [message for message, _at in quiet.sent]
+    assert [[item_id for item_id, _o in batch] for _done, batch in batches] == [[0, 1, 2], [3, 4, 5]]
+
+    announcing = Pipe()
+    asyncio.run(produce(workers._Outbox(announcing), True, announcing))
+    flat = [(m[0], m[1]) if m[0] == "reading" else (m[0], [i for i, _o in m[1]]) for m, _at in announcing.sent]
+    assert flat == [("reading", 0), ("done", [0]), ("reading", 1), ("done", [1]), ("reading", 2), ("done", [2]),
+                    ("reading", 3), ("done", [3]), ("reading", 4), ("done", [4]), ("reading", 5), ("done", [5])]
+
+
+_PRELOAD = """
+import sys
+sys.path.insert(0, {root!r})
+from tracker.crawl.workers import Workers
+with Workers(int(sys.argv[1]), method=sys.argv[2]) as pool:
+    print(int("httpx" in sys.modules), int("httpcore" in sys.modules), pool.count)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_forked_workers_get_the_fetching_code_from_the_crawls_process(tmp_path: Path) -> None:
+    """Loaded once before forking, not by each worker beside the crawl's own start-up; a spawned
+    worker loads its own, and the crawl's process loads nothing it does not need."""
+    script = tmp_path / "preload.py"
+    script.write_text(_PRELOAD.format(root=str(ROOT)), encoding="utf-8")
+
+    def loaded(count: int, method: str) -> list[str]:
+        done = subprocess.run([sys.executable, str(script), str(count), method], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.split()
+
+    assert loaded(2, "fork") == ["1", "1", "2"]
+    assert loaded(2, "spawn") == ["0", "0", "2"]
+    assert loaded(0, "fork") == ["0", "0", "0"]
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])

@@ -167,6 +167,7 @@ class HostPools(httpx.AsyncBaseTransport):
         self.limits = httpx.Limits(max_connections=per_host + 1, max_keepalive_connections=per_host)
         self.max_pools = max(max_pools, 1)
         self._ssl_context = ssl_context
+        self._plain_context: ssl.SSLContext | None = None
         self.pools: OrderedDict[tuple[str, str, int | None], _Pool] = OrderedDict()
 
     def ssl_context(self) -> Any:
@@ -182,8 +183,12 @@ class HostPools(httpx.AsyncBaseTransport):
         if pool is None:
             await self._evict()
             proxy = proxy_for(str(url))
-            # A plain-HTTP pool never speaks TLS, so it need not wait for the CA bundle to load.
-            tls = self.ssl_context() if url.scheme == "https" or proxy else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            # A plain-HTTP pool never speaks TLS, so it need not wait for the CA bundle to load; the
+            # httpx transport still wants a context, and one serves every such pool.
+            if url.scheme == "https" or proxy:
+                tls = self.ssl_context()
+            else:
+                tls = self._plain_context = self._plain_context or ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             pool = self.pools[key] = _Pool(httpx.AsyncHTTPTransport(
                 verify=tls, limits=self.limits, proxy=proxy, trust_env=False))
             if proxy is None:
