@@ -218,8 +218,8 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
     from tracker.crawl.workers import MAX_WORKERS, Job, Workers, run_here, split_by_host, worker_count
 
     now = now or dbmod.utcnow()
-    # Workers start first, from a quick count, and load their code while this process reads what
-    # is due and works out who fetches what (the two took about as long as each other).
+    # Workers start first, from a quick count: forked ones from this process once it has loaded
+    # httpx, spawned ones loading it while this process reads what is due and who fetches what.
     with database.read() as conn:
         estimate = due_estimate(conn, now, force)
     # (The hosts are not known yet: as many workers as there may be hosts for.)

@@ -155,7 +155,7 @@ def _unused_imports_blocked() -> Iterator[None]:
 
 
 def prepare_fetching() -> None:
-    """Load what fetching uses (a worker does it first thing, while the crawl's process reads what is due)."""
+    """Load what fetching uses: the crawl's process before it forks workers, a spawned worker first thing."""
     import importlib
 
     with _unused_imports_blocked():
@@ -181,8 +181,8 @@ def prepare_reading(topic_defs: Sequence[Any]) -> None:
 class _Outbox:
     """Read pages on their way to the crawl's process, sent together once OUTBOX_WINDOW has passed.
 
-    One message per page cost a worker a pickler, a write and the crawl's process a wake-up each:
-    about a tenth of the CPU of a crawl of fast pages. A worker that dies loses what its outbox
+    One message per page cost a worker a pickler and a write (8 % of a worker's CPU in the crawl
+    benchmark) and the crawl's process a wake-up each. A worker that dies loses what its outbox
     held; the crawl's process hands those pages to the fresh worker like any other it was owed.
     """
 
@@ -219,7 +219,8 @@ def _worker(conn: Any, reader: Reader) -> None:
     # Ctrl-C reaches the whole process group; the crawl's own process decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        # Loaded while the crawl's process works out what is due (the worker started before that).
+        # A spawned worker loads it while the crawl's process works out what is due; a forked one
+        # has it already (see Workers), and this returns at once.
         prepare_fetching()
         task = conn.recv()
         if task is None:
@@ -318,10 +319,10 @@ def _gc_frozen() -> Iterator[None]:
 class Workers:
     """Worker processes, started before the crawl knows what they will fetch.
 
-    A worker spends its first 0.1-0.3 s loading httpx (and, spawned, starting an interpreter); the
-    crawl's process meanwhile reads what is due from the database, then hands out the shares with
-    `run`. Workers left without a share are told so and exit. Use as a context manager: leaving it
-    ends every worker.
+    A forked worker has httpx from the start (loaded here, before forking); a spawned one spends its
+    first 0.2-0.3 s starting an interpreter and loading httpx. The crawl's process meanwhile reads
+    what is due from the database, then hands out the shares with `run`. Workers left without a
+    share are told so and exit. Use as a context manager: leaving it ends every worker.
     """
 
     def __init__(self, count: int, reader: Reader = read_safely, method: str | None = None) -> None:
