@@ -66,12 +66,14 @@ def test_a_worker_sends_the_pages_it_has_read_together() -> None:
         def send(self, message: object) -> None:
             self.sent.append((message, time.monotonic()))
 
-    async def produce(outbox: workers._Outbox, announce: bool, conn: Pipe) -> None:
+    async def produce(outbox: workers._Outbox, announce: bool, conn: Pipe, put: list[int] | None = None) -> None:
         for i in range(6):
             if announce:
                 outbox.flush()
                 conn.send(("reading", i))
             outbox.put(i, failed(f"http://x/{i}", "test"))
+            if put is not None:
+                put.append(i)
             await asyncio.sleep(0.004 if i != 2 else workers.OUTBOX_WINDOW * 2)
         outbox.flush()
 
@@ -79,6 +81,15 @@ def test_a_worker_sends_the_pages_it_has_read_together() -> None:
     asyncio.run(produce(workers._Outbox(quiet), False, quiet))
     batches = [message for message, _at in quiet.sent]
     assert [[item_id for item_id, _o in batch] for _done, batch in batches] == [[0, 1, 2], [3, 4, 5]]
+
+    class Gone(Pipe):  # the crawl's process was killed
+        def send(self, message: object) -> None:
+            raise BrokenPipeError("the other end is closed")
+
+    put: list[int] = []
+    with pytest.raises(BrokenPipeError):  # in the worker's task, which ends the worker, not in a timer
+        asyncio.run(produce(workers._Outbox(Gone()), False, Gone(), put))
+    assert put == [0, 1, 2]  # the first page after the failed send raised it
 
     announcing = Pipe()
     asyncio.run(produce(workers._Outbox(announcing), True, announcing))
@@ -197,7 +208,8 @@ def test_killing_a_worker_crawl_loses_nothing_stored_and_leaves_no_workers(serve
     path.write_text("".join(f"- [p{i}]({server.url(f'/p{i}')})\n" for i in range(total)), encoding="utf-8")
     env = {"TRACKER_DB": str(tmp_path / "k.db"), "PYTHONPATH": str(ROOT)}
     assert run_tracker("import", str(path), env=env).returncode == 0
-    proc = subprocess.Popen([sys.executable, "-m", "tracker", "crawl", "--json", "--delay", "0", "--per-host", "2"],
+    # One request at a time: what is left after the kill would take a worker that went on 13 s.
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "crawl", "--json", "--delay", "0", "--per-host", "1"],
                             env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     while len(served) < 20:
         time.sleep(0.02)
@@ -205,10 +217,12 @@ def test_killing_a_worker_crawl_loses_nothing_stored_and_leaves_no_workers(serve
     assert workers  # a crawl this size runs in worker processes
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 5  # a worker notices with its next page
     while any(os.path.exists(f"/proc/{pid}") and _state(pid) != "Z" for pid in workers):
         assert time.monotonic() < deadline, "workers outlived the killed crawl"
         time.sleep(0.05)
+    assert proc.stderr is not None
+    assert "Traceback" not in proc.stderr.read().decode()  # the workers left quietly
     listed = json.loads(run_tracker("list", "--json", env=env).stdout)
     fetched = [i for i in listed if i["fetch"]]
     assert 1 <= len(fetched) < total

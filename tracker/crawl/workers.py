@@ -190,12 +190,27 @@ class _Outbox:
         self.conn = conn
         self.held: list[tuple[int, Outcome]] = []
         self.timer: asyncio.TimerHandle | None = None
+        self.broken: OSError | None = None
 
     def put(self, item_id: int, outcome: Outcome) -> None:
-        """Hold one page's outcome; the first one held starts the clock (call from the running loop)."""
+        """Hold one page's outcome; the first one held starts the clock (call from the running loop).
+
+        Raises the error a timed send met: the crawl's process is gone, and so the worker must go.
+        """
+        if self.broken is not None:
+            raise self.broken
         self.held.append((item_id, outcome))
         if self.timer is None:
-            self.timer = asyncio.get_running_loop().call_later(OUTBOX_WINDOW, self.flush)
+            self.timer = asyncio.get_running_loop().call_later(OUTBOX_WINDOW, self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        # An error raised in a timer would only be logged by the event loop, and the worker would
+        # crawl on for nobody; it is kept for `put` to raise in the worker's own task.
+        self.timer = None
+        try:
+            self.flush()
+        except OSError as exc:
+            self.broken = exc
 
     def flush(self) -> None:
         """Send everything held now."""
@@ -207,9 +222,10 @@ class _Outbox:
             self.conn.send(("done", held))
 
 
-def _worker(conn: Any, reader: Reader) -> None:
+def _worker(conn: Any, reader: Reader, inherited: Sequence[Any] = ()) -> None:
     """A worker process: load the fetching code, wait for its share of the crawl, fetch and read it.
 
+    `inherited` are the crawl's ends of the pipes, which a forked worker holds too and closes.
     The share comes as (jobs, settings, topic_defs, announce), or None when there is nothing to do.
     It sends ("done", [(id, outcome), ...]) for the pages it has read (see _Outbox), and before
     reading one, if `announce`, ("reading", id).
@@ -218,6 +234,8 @@ def _worker(conn: Any, reader: Reader) -> None:
 
     # Ctrl-C reaches the whole process group; the crawl's own process decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for other_end in inherited:  # see Workers._start
+        other_end.close()
     try:
         # A spawned worker loads it while the crawl's process works out what is due; a forked one
         # has it already (see Workers), and this returns at once.
@@ -356,7 +374,12 @@ class Workers:
 
     def _start(self) -> tuple[Any, Any]:
         ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=_worker, args=(theirs, self.reader), daemon=True)
+        # A forked worker inherits this process's end of its own pipe and of every other worker's.
+        # It closes them first: otherwise, when this process is killed, its sends still find a
+        # reader (itself), and it crawls on for nobody until the pipe fills and it blocks for good.
+        inherited = [ours, *(conn for _process, conn in self.idle), *(shard.conn for shard in self.running)] \
+            if self.method == "fork" else []
+        process = self.context.Process(target=_worker, args=(theirs, self.reader, inherited), daemon=True)
         with _gc_frozen() if self.method == "fork" else _main_module_hidden():
             process.start()
         # Closed at once, so that a worker's death reads as the end of its pipe (and a worker forked
