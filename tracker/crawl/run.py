@@ -254,7 +254,7 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
         count = worker_count(len(jobs), len(set(hosts.values())), settings.concurrency) if workers is None else \
             planned
         if count > 0:
-            pool.run(split_by_host(jobs, count, hosts.__getitem__), settings, defs, record)
+            pool.run(split_by_host(jobs, count, hosts.__getitem__), settings, defs, record, hosts.__getitem__)
         else:
             pool.close()  # workers started on the estimate are not needed after all
             run_here(jobs, settings, defs, lambda item_id, outcome: record([(item_id, outcome)]))

@@ -388,15 +388,17 @@ class Workers:
         return process, ours
 
     def run(self, shards: list[list[Job]], settings: Settings, topic_defs: Sequence[Any],
-            on_results: Callable[[list[tuple[int, Outcome]]], None]) -> None:
+            on_results: Callable[[list[tuple[int, Outcome]]], None],
+            host_of: Callable[[str], str] = host_key) -> None:
         """Run each shard in a worker of its own, passing results to `on_results` in arrival batches.
 
         Each worker gets its part of the global concurrency cap (see `concurrency_shares`), so the
-        cap holds overall.
+        cap holds overall. `host_of` gives a request URL's host (the crawl passes the hosts it has
+        already worked out for `split_by_host`).
         """
         import selectors
 
-        caps = concurrency_shares([len({host_key(job.request.url) for job in jobs}) for jobs in shards],
+        caps = concurrency_shares([len({host_of(job.request.url) for job in jobs}) for jobs in shards],
                                   settings.concurrency, settings.per_host)
         defs = list(topic_defs)
         # One selector for the whole crawl: multiprocessing's wait() and poll() build and tear down a
