@@ -313,6 +313,55 @@ def test_each_host_gets_its_own_pool_and_idle_pools_are_closed(monkeypatch: pyte
             srv.stop()
 
 
+def test_a_kept_alive_connection_sends_and_gives_back_without_letting_other_work_first(
+        server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpcore's connection locks (anyio's) each take a turn of the event loop even when free: in a
+    worker that turn goes to reading a page, and the next request waits behind it. With the crawler's
+    locks a request is written, and a closed response hands its connection back, before anything
+    else queued on the loop runs."""
+    import httpx
+
+    from tracker.crawl import netstream
+    from tracker.crawl import pools as pools_module
+    from tracker.crawl.pools import HostPools
+
+    server.routes["/"] = reply(200, "x" * 1000)
+    events: list[str] = []
+    write, returned = netstream.AsyncioStream.write, pools_module._Connections.returned
+
+    async def recording_write(self, buffer, timeout=None):  # type: ignore[no-untyped-def]
+        events.append("write")
+        await write(self, buffer, timeout)
+
+    async def recording_returned(self, connection):  # type: ignore[no-untyped-def]
+        events.append("returned")
+        await returned(self, connection)
+
+    monkeypatch.setattr(netstream.AsyncioStream, "write", recording_write)
+    monkeypatch.setattr(pools_module._Connections, "returned", recording_returned)
+
+    async def go() -> None:
+        pools = HostPools(per_host=1, max_pools=1)
+        loop = asyncio.get_running_loop()
+        try:
+            for _ in range(2):  # the first request opens the connection, the second reuses it
+                events.append("start")
+                loop.call_soon(events.append, "other")
+                response = await pools.handle_async_request(httpx.Request("GET", server.url("/")))
+                assert b"".join([chunk async for chunk in response.stream]) == b"x" * 1000
+                events.append("close")
+                loop.call_soon(events.append, "other")
+                await response.stream.aclose()  # (as the fetcher closes it: reading it whole would too)
+                await asyncio.sleep(0)
+        finally:
+            await pools.aclose()
+
+    asyncio.run(go())
+    second = events[events.index("start", 1):]
+    assert "write" in second[:second.index("other")]  # (httpcore writes the headers and the end apart)
+    assert second[second.index("close"):] == ["close", "returned", "other"]
+
+
 def test_a_pool_with_a_response_open_is_not_evicted(server: LocalServer) -> None:
     import httpx
 

@@ -458,6 +458,9 @@ async def fetch_all(requests: Iterable[Request], settings: Settings) -> AsyncGen
     """Responses as they complete (any order), reading `requests` lazily with a bounded number in flight."""
     fetcher = Fetcher(settings)
     window = max(settings.concurrency, 1) * 4
+    # A task puts itself here when it ends. (asyncio.wait would hook and unhook every pending task,
+    # up to `window` of them, for each response.)
+    finished: asyncio.Queue[asyncio.Task[Response]] = asyncio.Queue()
     pending: set[asyncio.Task[Response]] = set()
     source = iter(requests)
     try:
@@ -468,13 +471,16 @@ async def fetch_all(requests: Iterable[Request], settings: Settings) -> AsyncGen
                 if req is None:
                     exhausted = True
                     break
-                pending.add(asyncio.create_task(fetcher.fetch(req)))
+                task = asyncio.create_task(fetcher.fetch(req))
+                task.add_done_callback(finished.put_nowait)
+                pending.add(task)
             if not pending:
                 break
-            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                yield task.result()
+            task = await finished.get()
+            pending.discard(task)
+            yield task.result()
     finally:
         for task in pending:
+            task.remove_done_callback(finished.put_nowait)
             task.cancel()
         await fetcher.close()
