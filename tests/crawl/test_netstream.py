@@ -7,6 +7,7 @@ import socket
 import ssl
 import threading
 import time
+from pathlib import Path
 
 import httpcore
 import pytest
@@ -32,6 +33,36 @@ def test_crawls_connect_through_the_asyncio_backend(server: LocalServer, connect
 
     assert asyncio.run(go()) == [200_016, 200_016]
     assert connections == [_host_port(server.url(""))]  # one connection, kept alive for the second page
+
+
+_FETCH_TWO = """
+import asyncio, sys
+sys.path.insert(0, {root!r})
+from tracker.crawl.fetcher import Request, Settings, fetch_all
+
+async def go():
+    settings = Settings(concurrency=2, per_host=2, delay=0)
+    return [r.state async for r in fetch_all([Request(i, {url!r} + str(i)) for i in range(4)], settings)]
+
+print(" ".join(asyncio.run(go())), int("anyio._backends._asyncio" in sys.modules))
+"""
+
+
+def test_a_crawl_that_goes_well_never_loads_anyios_event_loop_backend(server: LocalServer, tmp_path: Path) -> None:
+    """The crawler's connections take no anyio lock (see pools._Connections), so a worker, or the crawl's
+    process before it forks them, need not load anyio's backend (20-30 ms) ahead of its first request."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    server.routes["*"] = reply(200, "<title>x</title>")
+    script = tmp_path / "two.py"
+    script.write_text(_FETCH_TWO.format(root=str(ROOT), url=server.url("/p")), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                          env={**__import__("os").environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ok", "ok", "ok", "ok", "0"]
 
 
 def test_a_flooding_server_fills_the_buffer_only_to_its_mark_and_is_read_whole_after() -> None:

@@ -16,7 +16,7 @@ import asyncio
 import ssl
 import urllib.request
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,14 +58,14 @@ class _Counted(httpx.AsyncByteStream):
 
 
 class _FreeLock:
-    """An asyncio lock, in place of the anyio lock httpcore gives each connection.
+    """An asyncio lock, in place of the anyio lock httpcore gives an HTTP/1.1 connection.
 
-    anyio's lock takes a turn of the event loop even when it is free, and httpcore takes its
-    connection locks twice before it writes a request and once more before a response gives its
-    connection back. In a busy worker each such turn lets a page be read first: in the crawl
-    benchmark a request was written 1.6-3.5 ms (mean) after the crawler sent it, and a round trip to
-    a host answering in 100 ms took 105-111 ms. A free asyncio lock is taken at once; no request here
-    waits on another for a connection anyway (see `_Connections`).
+    anyio's lock takes a turn of the event loop even when it is free, and a connection takes its lock
+    before it writes a request and again before a response gives the connection back (httpcore's
+    outer connection object, not used here, takes one more). In a busy worker each such turn lets a
+    page be read first: in the crawl benchmark a request was written 1.6-3.5 ms (mean) after the
+    crawler sent it, and a round trip to a host answering in 100 ms took 105-111 ms. A free asyncio
+    lock is taken at once; no two requests here share a connection at a time anyway.
     """
 
     def __init__(self) -> None:
@@ -79,20 +79,6 @@ class _FreeLock:
         self.lock.release()
 
 
-# httpcore's names for a connection's locks (1.0.x): the outer connection's, taken while it connects,
-# and the HTTP/1.1 connection's, taken to send a request and to close a response. A test checks that
-# both are replaced; should a release rename them, they stay anyio's, slower but still correct.
-_LOCKS = ("_request_lock", "_state_lock")
-
-
-def _free_locks(connection: Any) -> None:
-    """Give `connection`, and the HTTP/1.1 connection inside it once it has one, `_FreeLock`s."""
-    for holder in (connection, getattr(connection, "_connection", None)):
-        for name in _LOCKS:
-            if holder is not None and hasattr(holder, name) and not isinstance(getattr(holder, name), _FreeLock):
-                setattr(holder, name, _FreeLock())
-
-
 class _Connections:
     """The kept-alive connections to one origin, in place of httpcore's connection pool.
 
@@ -101,27 +87,50 @@ class _Connections:
     five connections). The crawler already caps the requests in flight to a host, so no request
     ever waits for a connection here: it takes an idle one that is still open, or opens a new one.
     A response returns its connection when it is closed, if the connection can serve another.
+
+    Connections are httpcore's HTTP/1.1 ones over `netstream`'s asyncio backend, opened here (a TCP
+    connection, and TLS for https) rather than through httpcore's outer connection object, which
+    would bring its own lock and load anyio's event-loop backend (20-30 ms) for it.
     """
 
-    def __init__(self, make: Callable[[Any], Any], keep: int) -> None:
-        self.make, self.keep = make, keep
+    def __init__(self, tls: ssl.SSLContext, keepalive_expiry: float | None, keep: int) -> None:
+        from tracker.crawl.netstream import AsyncioBackend
+
+        self.tls, self.expiry, self.keep = tls, keepalive_expiry, keep
+        self.tls.set_alpn_protocols(["http/1.1"])  # as httpcore offers it: the crawler speaks HTTP/1.1 only
+        self.backend = AsyncioBackend()
         self.idle: list[Any] = []
         self.active: set[Any] = set()
+
+    async def open(self, request: Any) -> Any:
+        """A new connection to `request`'s origin, within the request's connect timeout."""
+        import httpcore
+
+        origin = request.url.origin
+        host = origin.host.decode("ascii")
+        timeout = request.extensions.get("timeout", {}).get("connect")
+        stream = await self.backend.connect_tcp(host, origin.port, timeout=timeout)
+        if origin.scheme == b"https":
+            name = request.extensions.get("sni_hostname") or host
+            try:
+                stream = await stream.start_tls(self.tls, server_hostname=name, timeout=timeout)
+            except BaseException:
+                await stream.aclose()
+                raise
+        connection = httpcore.AsyncHTTP11Connection(origin=origin, stream=stream, keepalive_expiry=self.expiry)
+        # httpcore's name for it (1.0.x); a test checks requests go out without a turn of the loop.
+        connection._state_lock = _FreeLock()  # type: ignore[assignment]
+        return connection
 
     async def handle_async_request(self, request: Any) -> Any:
         import httpcore
 
         while True:
             reused = await self._idle_connection()
-            connection = reused
-            if connection is None:
-                connection = self.make(request.url.origin)
-                _free_locks(connection)
+            connection = reused or await self.open(request)
             self.active.add(connection)
             try:
                 response = await connection.handle_async_request(request)
-                if reused is None:
-                    _free_locks(connection)  # its HTTP/1.1 connection exists now
             except httpcore.ConnectionNotAvailable:
                 # The server closed a kept-alive connection as it was taken: try the next one.
                 await self._close(connection)
@@ -184,22 +193,11 @@ def _on_asyncio(transport: httpx.AsyncHTTPTransport, tls: ssl.SSLContext, limits
     """Give a direct transport `_Connections` on `netstream`'s asyncio backend instead of httpcore's
     pool on anyio's.
 
-    httpx does not pass a network backend through to httpcore, so the pool it made is replaced,
-    with the same settings read from it. A test checks that crawls run on this backend.
+    httpx does not pass a network backend through to httpcore, so the pool it made is replaced. A
+    test checks that crawls run on this backend.
     """
-    import httpcore
-
-    from tracker.crawl.netstream import AsyncioBackend
-
-    made, backend = transport._pool, AsyncioBackend()
-
-    def connect(origin: Any) -> Any:
-        return httpcore.AsyncHTTPConnection(
-            origin=origin, ssl_context=tls, keepalive_expiry=limits.keepalive_expiry, http1=made._http1,
-            http2=made._http2, retries=made._retries, local_address=made._local_address, uds=made._uds,
-            socket_options=made._socket_options, network_backend=backend)
-
-    transport._pool = _Connections(connect, keep=limits.max_keepalive_connections or 1)  # type: ignore[assignment]
+    transport._pool = _Connections(tls, limits.keepalive_expiry,  # type: ignore[assignment]
+                                   keep=limits.max_keepalive_connections or 1)
 
 
 class HostPools(httpx.AsyncBaseTransport):

@@ -50,9 +50,10 @@ WARM_AFTER = 0.03
 # Modules httpx and httpcore import only if they are installed, and a crawl never needs: httpcore
 # imports trio to choose its locks; httpx imports click, pygments and rich for its own command line.
 OPTIONAL_IMPORTS_UNUSED = ("trio", "click", "pygments")
-# Modules otherwise first imported while the first request is in flight: anyio's event-loop backend
-# (for httpcore's locks), IDNA host names (httpx), the robots.txt parser.
-FIRST_REQUEST_IMPORTS = ("anyio._backends._asyncio", "sniffio", "encodings.idna", "urllib.robotparser")
+# Modules otherwise first imported while the first request is in flight: IDNA host names (httpx),
+# the robots.txt parser. (anyio's event-loop backend is not among them: the crawler's connections do
+# not use it, see `pools._Connections`; it loads only if a request fails part-way through.)
+FIRST_REQUEST_IMPORTS = ("encodings.idna", "urllib.robotparser")
 
 
 @dataclass(frozen=True)
