@@ -459,3 +459,117 @@ def test_a_cookie_a_site_sets_goes_back_to_it_and_to_no_other_host(server: Local
         assert seen["elsewhere"] is None  # cookies belong to a host name (any port of it), and this is another
     finally:
         other.stop()
+
+
+def test_a_hosts_requests_in_flight_never_pass_per_host() -> None:
+    """With a global cap well above it, one host still gets at most `per_host` requests at a time."""
+    live, peak, lock = [0], [0], __import__("threading").Lock()
+
+    def slow(conn: socket.socket) -> None:
+        with lock:
+            live[0] += 1
+            peak[0] = max(peak[0], live[0])
+        time.sleep(0.15)
+        with lock:
+            live[0] -= 1
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    raw = RawServer(slow)
+    try:
+        responses = fetch([raw.url + f"/{i}" for i in range(8)], Settings(concurrency=10, per_host=2, delay=0,
+                                                                           robots=False))
+    finally:
+        raw.stop()
+    assert [r.state for r in responses] == ["ok"] * 8
+    assert peak[0] == 2  # two at a time: the cap, and used
+
+
+def test_the_delay_alone_spaces_a_hosts_requests(server: LocalServer) -> None:
+    starts: list[float] = []
+
+    def stamp(req: BaseHTTPRequestHandler) -> None:
+        starts.append(time.monotonic())
+        reply(200, "<title>x</title>")(req)
+
+    server.routes["/p"] = stamp  # no robots.txt here: the spacing is --delay's own
+    fetch([server.url("/p")] * 3, Settings(delay=0.3, per_host=3, robots=True))
+    assert len(starts) == 3 and min(b - a for a, b in itertools.pairwise(starts)) >= 0.28
+
+
+def test_every_request_names_the_tool_in_its_user_agent(server: LocalServer) -> None:
+    from tracker import config
+
+    server.routes["/p"] = reply(200, "<title>x</title>")
+    fetch([server.url("/p")], Settings(delay=0, robots=True))
+    agents = {path: headers.get("User-Agent") for _, path, headers in server.requests}
+    assert set(agents) == {"/robots.txt", "/p"}
+    assert set(agents.values()) == {config.USER_AGENT}
+    assert config.USER_AGENT.startswith("tracker/") and "+http" in config.USER_AGENT  # a name and where to read
+
+
+def test_the_polite_defaults_are_one_request_per_host_a_second_apart() -> None:
+    from tracker.cli import crawl_settings
+
+    for settings in (Settings(), crawl_settings()):
+        assert (settings.per_host, settings.delay, settings.max_bytes, settings.max_redirects) == (1, 1.0, 5_000_000, 5)
+
+
+def test_a_page_on_a_public_address_may_not_redirect_to_this_machine(server: LocalServer,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' server is on 127.0.0.1; here the crawl takes that address for a public one, as a
+    site on the internet would be, and `localhost` stays what it is."""
+    from tracker.crawl import netguard
+
+    real = netguard.host_class
+
+    async def as_public(host: str) -> str | None:
+        return netguard.PUBLIC if host == "127.0.0.1" else await real(host)
+
+    monkeypatch.setattr(netguard, "host_class", as_public)
+    port = server.url("").rsplit(":", 1)[1]
+    server.routes["/to-local"] = redirect(f"http://localhost:{port}/inside")
+    server.routes["/to-public"] = redirect(server.url("/inside"))
+    server.routes["/inside"] = reply(200, "<title>inside</title>")
+    refused, allowed = fetch([server.url("/to-local"), server.url("/to-public")])
+    assert refused.state == "error" and "redirect to a loopback address refused" in (refused.error or "")
+    assert allowed.state == "ok"
+    assert [p for _, p, _ in server.requests].count("/inside") == 1
+    assert netguard.allowed_hop("loopback", "loopback") and netguard.allowed_hop("private", "public")
+    assert not netguard.allowed_hop("public", "private") and not netguard.allowed_hop("public", "link-local")
+
+
+@pytest.mark.parametrize(("encoding", "error"), [("gzip", "corrupt gzip body"),
+                                                 ("compress", "unsupported content encoding compress")])
+def test_a_body_that_cannot_be_decoded_is_an_error(server: LocalServer, encoding: str, error: str) -> None:
+    server.routes["/z"] = reply(200, b"this is not compressed at all", {"Content-Encoding": encoding})
+    response = one(server.url("/z"))
+    assert (response.state, response.error) == ("error", error)
+
+
+def test_last_modified_is_sent_back_and_a_304_is_unchanged(server: LocalServer) -> None:
+    stamp = "Wed, 21 Oct 2026 07:28:00 GMT"
+
+    def page(req: BaseHTTPRequestHandler) -> None:
+        if req.headers.get("If-Modified-Since") == stamp:
+            return reply(304, b"")(req)
+        return reply(200, "<title>x</title>", {"Last-Modified": stamp})(req)
+
+    server.routes["/m"] = page
+    first = one(server.url("/m"))
+    assert first.state == "ok" and first.headers["last-modified"] == stamp
+    again = one(Request(key=1, url=server.url("/m"), last_modified=stamp))
+    assert (again.state, again.http_status) == ("unchanged", 304)
+
+
+def test_a_spent_rate_limit_holds_the_hosts_next_request_until_it_resets(server: LocalServer) -> None:
+    """GitHub's headers: none left until the reset time (epoch seconds)."""
+    starts: list[float] = []
+
+    def limited(req: BaseHTTPRequestHandler) -> None:
+        starts.append(time.time())
+        reset = str(int(time.time()) + 2)
+        reply(200, "{}", {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset})(req)
+
+    server.routes["/api"] = limited
+    fetch([server.url("/api")] * 2, Settings(delay=0, per_host=1, robots=False))
+    assert len(starts) == 2 and starts[1] >= int(starts[0]) + 2 - 0.05
