@@ -178,3 +178,65 @@ def test_the_hostile_set_ends_in_time_with_bounded_memory_and_a_state_for_every_
     # The trickling server holds its robots.txt and then its page, 2 s each at most; all the rest is quick.
     assert took < 12, took
     assert peak < 150_000_000, peak
+
+
+def test_a_github_repository_is_read_from_the_api_the_environment_names(
+        cli, server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setenv("TRACKER_GITHUB_API_URL", server.url("/gh"))
+    monkeypatch.setenv("GITHUB_TOKEN", "t0k-local")
+    repo = {"full_name": "pyg-team/pytorch_geometric", "description": "Graph Neural Network Library for PyTorch",
+            "stargazers_count": 21000, "forks_count": 3600, "topics": ["graph-neural-networks"],
+            "language": "Python", "archived": False, "pushed_at": "2026-11-20T08:00:00Z"}
+    server.routes["/gh/repos/pyg-team/pytorch_geometric"] = reply(200, json.dumps(repo),
+                                                                  {"Content-Type": "application/json"})
+    url = "https://github.com/pyg-team/pytorch_geometric"
+    _import(cli, tmp_path, [f"- [PyG]({url})"])
+    assert cli.json("crawl", *FAST)["ok"] == 1
+    shown = cli.json("show", url)
+    assert shown["title"] == "PyG" and shown["fetch"]["title"].startswith("pyg-team/pytorch_geometric")
+    assert (shown["meta"]["stars"], shown["meta"]["language"], shown["meta"]["archived"]) == (21000, "Python", False)
+    sent = next(headers for _, path, headers in server.requests if path.startswith("/gh/repos/"))
+    assert sent["Authorization"] == "Bearer t0k-local" and sent["Accept"] == "application/vnd.github+json"
+
+
+@pytest.mark.parametrize("json_flag", [False, True])
+def test_a_terminal_gets_a_progress_bar_and_json_gets_nothing_else(
+        server: LocalServer, tmp_path: Path, json_flag: bool) -> None:
+    """On a terminal (a pseudo-terminal here) the crawl draws its bar; with --json only the summary is printed."""
+    import json
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, run_tracker
+
+    server.routes["*"] = reply(200, "<title>t</title>")
+    db = tmp_path / "p.db"
+    env = {**os.environ, "TRACKER_DB": str(db), "PYTHONPATH": str(ROOT), "COLUMNS": "100", "TERM": "xterm"}
+    path = tmp_path / "l.md"
+    path.write_text("".join(f"- [p{i}]({server.url(f'/p{i}')})\n" for i in range(3)), encoding="utf-8")
+    assert run_tracker("import", str(path), env=env).returncode == 0
+    leader, follower = pty.openpty()
+    args = ["crawl", "--delay", "0", *(["--json"] if json_flag else [])]
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", *args], env=env, stdin=follower, stdout=follower,
+                            stderr=follower, close_fds=True)
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal's other end closed: the crawl has exited
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    text = out.decode("utf-8", "replace")
+    if json_flag:
+        assert json.loads(text)["checked"] == 3 and "\x1b[" not in text
+    else:
+        assert "crawling" in text and "\x1b[" in text and "3 checked" in text.replace("\r", "")

@@ -80,3 +80,21 @@ def test_requests_are_interleaved_by_host_each_host_in_its_own_order() -> None:
                                           "http://a.example/1", "http://b.example/1", "http://a.example/2",
                                           "http://a.example/3"]
     assert interleave([], host_key) == []
+
+
+def test_a_failing_page_is_tried_again_after_a_day_a_week_then_a_month() -> None:
+    from datetime import timedelta
+
+    from tracker.crawl.reading import failed
+    from tracker.crawl.run import _fetch_values
+
+    waits = []
+    for attempts in range(5):
+        item = Due(id=1, url="https://x.example/1", parent_id=None, etag=None, last_modified=None,
+                   attempts=attempts, fetched=attempts > 0)
+        values = _fetch_values(item, failed("https://x.example/1", "HTTP 500", 500), NOW)
+        assert values["attempts"] == attempts + 1
+        waits.append((values["next_due"] - NOW).days)
+    assert waits == [1, 7, 30, 30, 30]
+    good = _fetch_values(item, _ok("t"), NOW)
+    assert good["attempts"] == 0 and good["next_due"] - NOW == timedelta(days=30)  # a success starts over

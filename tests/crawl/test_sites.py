@@ -108,7 +108,10 @@ def test_zhihu_column_article() -> None:
     assert site_for(url) is zhihu
     out = zhihu.extract(page(url, html))
     assert out.title == "生成对抗网络入门" and out.meta["authors"] == ["张三"] and out.meta["vote_count"] == 2048
-    assert out.meta["published"] == 1514764800
+    assert out.meta["published"] == 1514764800 and out.meta["modified"] == 1514851200
+    signin = "<html><head><title>知乎 - 有问题，就会有答案</title></head><body>登录</body></html>"
+    wall = zhihu.extract(page(url, signin))
+    assert wall.blocked == "zhihu page without the article's data"
 
 
 @pytest.mark.parametrize(("status", "body", "final"), [
@@ -201,6 +204,8 @@ def test_github_routing_api_call_and_extraction() -> None:
     out = github.extract(page(call.url, json.dumps(repo)))
     assert out.title == "pytorch/pytorch: Tensors and dynamic neural networks"
     assert (out.meta["stars"], out.meta["archived"], out.meta["license"]) == (90000, False, "BSD-3-Clause")
+    assert (out.meta["language"], out.meta["pushed_at"], out.meta["topics"]) == ("Python", "2026-11-24T10:00:00Z",
+                                                                                ["deep-learning"])
     assert github.extract(page(call.url, '{"message": "Not Found"}', status=404)).meta == {"api_message": "Not Found"}
     assert github.extract(page(call.url, "not json")).title is None
 
@@ -262,3 +267,31 @@ def test_main_text_leaves_out_scripts_styles_and_svg() -> None:
             "<script>var hidden = 1;</script><style>.x{color:red}</style><svg><text>chart label</text></svg>"
             "<noscript>enable js</noscript><!-- a comment -->after</body></html>")
     assert main_text(parse(page("https://x.example/", html))) == "visible bold tail after"
+
+
+def test_generic_reads_dublin_core_and_twitter_cards() -> None:
+    html = """<html><head><title>ignored too</title>
+    <meta name="DC.title" content="Graph Attention Networks"><meta name="DC.creator" content="Veličković, Petar">
+    <meta name="DC.date.issued" content="2018-02-04"><meta name="DC.language" content="en">
+    <meta name="DC.identifier" content="10.48550/arXiv.1710.10903"><meta name="DC.description" content="GAT.">
+    <meta name="twitter:card" content="summary_large_image"><meta name="twitter:image" content="/gat.png">
+    </head><body></body></html>"""
+    out = generic.extract(page("https://repo.example.org/gat", html))
+    assert out.title == "Graph Attention Networks"
+    m = out.meta
+    assert (m["authors"], m["published"], m["language"]) == (["Veličković, Petar"], "2018-02-04", "en")
+    assert (m["doi"], m["description"], m["twitter_card"], m["image"]) == (
+        "10.48550/arXiv.1710.10903", "GAT.", "summary_large_image", "/gat.png")
+    tweet = generic.extract(page("https://e.org/t", '<meta name="twitter:title" content="From the card">'
+                                 '<meta name="twitter:description" content="Said on the card.">'))
+    assert tweet.title == "From the card" and tweet.meta["description"] == "Said on the card."
+
+
+@pytest.mark.parametrize(("encoding", "charset"), [("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16")])
+def test_a_byte_order_mark_outranks_the_header_and_the_meta(encoding: str, charset: str) -> None:
+    from tracker.crawl import charset as charsets
+
+    body = '<html><head><meta charset="gbk"><title>卷积神经网络</title></head></html>'.encode(encoding)
+    assert charsets.detect("text/html; charset=gbk", body) == charset
+    assert charsets.detect(None, body) == charset
+    assert generic.extract(page("https://e.org/bom", body, charset=charset)).title == "卷积神经网络"

@@ -21,6 +21,8 @@ _QUESTION = re.compile(r"^https?://(?:www\.)?zhihu\.com/question/(\d+)(?:/answer
 _ARTICLE = re.compile(r"^https?://zhuanlan\.zhihu\.com/p/(\d+)/?(?:[?#].*)?$", re.I)
 _WALL_URL = re.compile(r"/account/unhuman|/signin|/signup|/login", re.I)
 _WALL_TEXT = ("安全验证", "unhuman", "请求存在异常", "系统监测到您的网络环境存在异常")
+# Zhihu's own name as a page's whole title ("知乎 - 有问题，就会有答案"): its home and sign-in pages.
+_SITE_TITLE = re.compile(r"^\s*知乎\s*(?:[-–—|]|$)")
 
 
 def matches(url: str) -> bool:
@@ -87,7 +89,10 @@ def extract(page: Page) -> Extracted:
         return Extracted(title=str(qtitle), meta=meta, text=" ".join([str(q.get("detail") or ""), text]).strip())
     article = _ARTICLE.match(page.url) or _ARTICLE.match(page.final_url)
     a = _entity(data, "articles", article.group(1)) if article else {}
-    atitle = a.get("title") or doc.first_text('//h1[contains(@class,"Post-Title")]') or title
+    # Without the article's data, heading or headline the page's <title> has to do, unless it is only
+    # Zhihu's own name: a sign-in wall served in the article's place.
+    atitle = a.get("title") or doc.first_text('//h1[contains(@class,"Post-Title")]') or \
+        _itemprop(doc, "headline") or (title if title and not _SITE_TITLE.match(title) else None)
     author: dict[str, Any] = a["author"] if isinstance(a.get("author"), dict) else {}
     meta.update({k: v for k, v in {
         "kind": "article", "article_id": article.group(1) if article else None,
