@@ -155,6 +155,10 @@ def test_csdn_listing_gives_capped_same_host_article_children() -> None:
     links = "".join(f'<a href="/zhangsan/article/details/{i}">第{i}篇</a>' for i in range(10))
     links += '<a href="/zhangsan/article/details/3#comments">dup</a><a href="https://other.net/article/details/9">x</a>'
     links += '<a href="javascript:void(0)">js</a><a href="/zhangsan/category_2.html">another list</a>'
+    # Links off the listing's host never become items, so none can lead the crawl into this machine's network.
+    links += '<a href="http://127.0.0.1/zhangsan/article/details/11">local</a>' \
+             '<a href="http://10.0.0.5/zhangsan/article/details/12">lan</a>' \
+             '<a href="file:///zhangsan/article/details/13">file</a>'
     url = "https://blog.csdn.net/zhangsan/category_1.html"
     out = csdn.extract(page(url, f"<html><head><title>专栏</title></head><body>{links}</body></html>"))
     assert out.meta["listing"] is True
