@@ -85,10 +85,12 @@ def test_second_crawl_skips_fresh_items_backs_off_failures_and_force_revalidates
     assert row.attempts == 2 and row.next_due - row.checked_at == timedelta(days=7)  # a day, then a week
     assert ok is not None and ok.attempts == 0 and ok.next_due - ok.checked_at == timedelta(days=30)
     forced = cli.json("crawl", "--force", *FAST)
-    assert forced["checked"] == 5
+    assert forced["checked"] == 5, forced
+    assert forced["ok"] == 2, (forced, [(i["url"], i["fetch"]) for i in cli.json("list")])
     with database.read() as conn:
-        etag = conn.execute(fetch_t.select().with_only_columns(fetch_t.c.etag).where(fetch_t.c.state == "ok")
-                            .limit(1)).scalar()
+        etag = conn.execute(fetch_t.select().with_only_columns(fetch_t.c.etag)
+                            .where(fetch_t.c.item_id == dbmod.item_t.c.id, dbmod.item_t.c.url == server.url("/ok"))
+                            ).scalar_one()
     assert etag == '"e1"'
 
 
