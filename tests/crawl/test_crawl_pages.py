@@ -14,10 +14,9 @@ from sqlalchemy import select
 
 from tests.conftest import LocalServer, reply
 from tests.crawl.rawserver import RawServer
+from tests.crawl.test_crawl_cmd import FAST
 from tracker import db as dbmod
 from tracker.crawl.run import fetch_t
-
-FAST = ["--delay", "0", "--per-host", "4", "--timeout", "3"]
 
 
 def _import(cli, tmp_path: Path, lines: list[str], name: str = "l.md") -> None:  # type: ignore[no-untyped-def]
