@@ -129,9 +129,9 @@ def in_process(db: Path) -> float:
 
 def time_crawl(db: Path) -> None:
     """The child of `in_process`: print crawl()'s wall time."""
-    from tracker import db as dbmod
     from tracker.cli import crawl_settings
     from tracker.crawl.run import crawl
+    from tracker.store import db as dbmod
 
     database = dbmod.open_db(f"sqlite:///{db}")
     settings = crawl_settings(concurrency=CONCURRENCY, per_host=PER_HOST, delay=0.0)

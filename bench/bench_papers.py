@@ -19,11 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.papers.arxiv_fixtures import FakeArxiv, Paper, entry, feed  # noqa: E402
-from tracker import db as dbmod  # noqa: E402
 from tracker.papers.atom import parse_page  # noqa: E402
 from tracker.papers.store import store_papers  # noqa: E402
-from tracker.topics import Classifier  # noqa: E402
-from tracker.vocab import seed_topic_defs  # noqa: E402
+from tracker.store import db as dbmod  # noqa: E402
+from tracker.topics import Classifier, seed_topic_defs  # noqa: E402
 
 N, PAGE = 30_000, 2000
 NOW = datetime(2026, 11, 25)

@@ -70,7 +70,8 @@ def user_errors() -> Iterator[None]:
 
 def open_database() -> Any:
     """Open the database chosen by --db, TRACKER_DB or the workspace."""
-    from tracker import config, db
+    from tracker import config
+    from tracker.store import db
 
     return db.open_db(config.database_url(state.db_url))
 
@@ -123,9 +124,9 @@ def import_cmd(
 @app.command("topics")
 def topics_cmd(as_json: bool = JsonOpt) -> None:
     """The outline topics, in outline order."""
-    from tracker import vocab
+    from tracker import topics
 
-    rows = run(lambda database: _read(database, vocab.list_topics))
+    rows = run(lambda database: _read(database, topics.list_topics))
     if as_json:
         emit_json([{k: r[k] for k in ("slug", "title", "parent", "group")} for r in rows])
         return
@@ -214,7 +215,8 @@ def mark_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Change the status of items; every change is kept in their history."""
-    from tracker import db, items, timeutil
+    from tracker import items, timeutil
+    from tracker.store import db
 
     with user_errors():
         if len(args) < 2:
@@ -265,11 +267,11 @@ def classify_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Which outline topics a title belongs to, best first."""
-    from tracker import config, vocab
+    from tracker import config, topics
 
     def action(database: Any) -> Any:
-        defs = _read(database, vocab.topic_defs) or vocab.seed_topic_defs(config.seeds_dir())
-        return vocab.classify(defs, " ".join(text), limit=limit)
+        defs = _read(database, topics.topic_defs) or topics.seed_topic_defs(config.seeds_dir())
+        return topics.classify(defs, " ".join(text), limit=limit)
 
     guesses = run(action)
     if as_json:
@@ -333,7 +335,7 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
 
 def _check_limit_and_topic(conn: Any, limit: int | None, topic: str | None) -> None:
     """The shared checks of `--limit` and `--topic` for commands that list suggestions."""
-    from tracker.vocab import check_topic
+    from tracker.topics import check_topic
 
     if limit is not None and limit < 1:
         raise UsageError("--limit must be 1 or more")
@@ -419,10 +421,10 @@ def _say(message: str) -> None:
 def fetch_papers_step(database: Any, topic: str | None = None, days: int | None = None,
                       max_results: int | None = None, progress: Callable[[str], None] | None = None) -> Any:
     """Run a paper fetch over the stored topics (shared by `papers fetch` and `sync`)."""
-    from tracker import vocab
+    from tracker import topics
     from tracker.papers.fetch import fetch_papers
 
-    defs = _read(database, vocab.topic_defs)
+    defs = _read(database, topics.topic_defs)
     return fetch_papers(database, defs, topic=topic, days=days, max_results=max_results, progress=progress)
 
 
@@ -471,8 +473,8 @@ def papers_inbox_cmd(
 
 
 def _move_papers(refs: list[str], to: str, as_json: bool) -> None:
-    from tracker import db
     from tracker.papers.store import move
+    from tracker.store import db
 
     result = run(lambda database: _write(database, move, refs, to, db.utcnow()))
     if as_json:

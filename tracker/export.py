@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
 from tracker.errors import UsageError
-from tracker.models import Event, Outline, Paper
-from tracker.states import STATUSES
+from tracker.store import db as dbmod
+from tracker.store.models import Event, Outline, Paper
+from tracker.store.states import STATUSES
 from tracker.timeutil import iso_local
 
 item_t = dbmod.item_t

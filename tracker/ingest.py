@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
-from tracker import tally
 from tracker.errors import InputError, NotFound
-from tracker.models import Event, Outline, Topic
 from tracker.outline import Entry, parse_outline
 from tracker.outline import Outline as ParsedOutline
+from tracker.store import db as dbmod
+from tracker.store import tally
+from tracker.store.models import Event, Outline, Topic
 from tracker.topics import Classifier, TopicDef, load_topics_file, topics_file_for
 
 outline_t = Outline.__table__  # type: ignore[attr-defined]

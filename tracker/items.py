@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
 from tracker.errors import UsageError
-from tracker.models import Event, Fetch, Paper
-from tracker.states import KINDS, PAPER_STATES, STATUSES
+from tracker.store import db as dbmod
+from tracker.store.models import Event, Fetch, Paper
+from tracker.store.states import KINDS, PAPER_STATES, STATUSES
 from tracker.timeutil import iso_local
-from tracker.vocab import check_topic
+from tracker.topics import check_topic
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
 event_t = Event.__table__  # type: ignore[attr-defined]

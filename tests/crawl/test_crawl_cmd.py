@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 
 from tests.conftest import LocalServer, reply, run_tracker
-from tracker import db as dbmod
 from tracker.crawl.run import fetch_t
+from tracker.store import db as dbmod
 
 FAST = ["--delay", "0", "--per-host", "4", "--timeout", "3"]
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from tests.conftest import LocalServer, reply
 from tests.crawl.rawserver import RawServer
 from tests.crawl.test_crawl_cmd import FAST
-from tracker import db as dbmod
 from tracker.crawl.run import fetch_t
+from tracker.store import db as dbmod
 
 
 def _import(cli, tmp_path: Path, lines: list[str], name: str = "l.md") -> None:  # type: ignore[no-untyped-def]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tracker import db as dbmod
 from tracker.crawl.reading import Outcome
 from tracker.crawl.run import Due, fetch_t, store
+from tracker.store import db as dbmod
 
 NOW = datetime(2026, 11, 25, 8, 0)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, LocalServer, reply, run_tracker
-from tracker import db as dbmod
 from tracker.crawl.fetcher import Request, Settings
 from tracker.crawl.run import crawl
 from tracker.crawl.workers import Job, concurrency_shares, run_in_workers, split_by_host
+from tracker.store import db as dbmod
 
 FAST = Settings(concurrency=8, per_host=2, delay=0, timeout=5, robots=False)
 

@@ -8,9 +8,9 @@ import pytest
 from pybtex.database import parse_string
 
 from tests.papers.records_factory import record
-from tracker import db as dbmod
 from tracker.bibtex import PaperRef, cite_key, render
 from tracker.papers.store import store_papers
+from tracker.store import db as dbmod
 
 
 def test_entries_parse_with_pybtex_and_keep_their_fields() -> None:

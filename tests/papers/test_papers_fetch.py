@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import LocalServer, reply
 from tests.papers.arxiv_fixtures import FakeArxiv, Paper, rss
-from tracker import db as dbmod
+from tracker.store import db as dbmod
 
 GNN_Q = 'cat:cs.LG AND abs:"graph neural network"'
 GAN_Q = 'cat:cs.LG AND abs:"generative adversarial"'

@@ -7,9 +7,9 @@ import time
 from datetime import datetime, timedelta
 
 from tests.papers.records_factory import record
-from tracker import db as dbmod
 from tracker.papers.rank import Candidate, ProfileDoc, rank
 from tracker.papers.store import store_papers
+from tracker.store import db as dbmod
 
 NOW = datetime(2026, 11, 25, 8, 0)
 

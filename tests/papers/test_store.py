@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tests.papers.records_factory import record
-from tracker import db as dbmod
 from tracker.papers.store import paper_t, store_papers
+from tracker.store import db as dbmod
 from tracker.topics import Classifier, parse_topics
 
 NOW = datetime(2026, 11, 25, 8, 0)

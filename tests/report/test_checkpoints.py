@@ -14,8 +14,8 @@ import pytest
 
 from tests.conftest import Cli
 from tests.report.test_weekly import local_tz, setup  # noqa: F401  (local_tz is a fixture)
-from tracker import db as dbmod
 from tracker.report import checkpoints
+from tracker.store import db as dbmod
 from tracker.timeutil import to_utc
 
 WEEKS = ["2026-W40", "2026-W42", "2026-W44", "2026-W45", "2026-W46", "2026-W47"]

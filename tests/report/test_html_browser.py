@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import ROOT, Cli, LocalServer, reply
 from tests.report.test_next import CURRICULUM, TOPICS
 from tests.test_import import write
-from tracker import db as dbmod
+from tracker.store import db as dbmod
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [

@@ -9,9 +9,9 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import Cli, run_tracker
-from tracker import db as dbmod
-from tracker.models import Event, Topic
 from tracker.report.progress import compute_progress
+from tracker.store import db as dbmod
+from tracker.store.models import Event, Topic
 
 topic_t = Topic.__table__  # type: ignore[attr-defined]
 event_t = Event.__table__  # type: ignore[attr-defined]
@@ -87,7 +87,7 @@ def test_cli_progress_json_and_text(cli: Cli, database: dbmod.Database) -> None:
     assert "Topic A" in text and "50.0" in text and "█" in text
 
 
-HEAVY = ("httpx", "bs4", "arxiv", "sklearn", "rich", "lxml", "sqlmodel", "sqlalchemy.orm", "tracker.models")
+HEAVY = ("httpx", "bs4", "arxiv", "sklearn", "rich", "lxml", "sqlmodel", "sqlalchemy.orm", "tracker.store.models")
 
 
 @pytest.mark.parametrize("args", [
@@ -100,7 +100,7 @@ HEAVY = ("httpx", "bs4", "arxiv", "sklearn", "rich", "lxml", "sqlmodel", "sqlalc
 ])
 def test_read_commands_import_no_models_network_or_parsing_libraries(args, database: dbmod.Database,  # type: ignore[no-untyped-def]
                                                                      db_path) -> None:
-    """What keeps `progress`, the reports and `next` fast: they read through `tracker.tables`, not the models."""
+    """What keeps `progress`, the reports and `next` fast: they read through `tracker.store.tables`, not the models."""
     seed(database)
     change(database, 1, "digested", datetime(2026, 11, 2))
     probe = (f"import sys, runpy; sys.argv=['tracker', *{list(args)!r}]\n"

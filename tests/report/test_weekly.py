@@ -97,8 +97,8 @@ def test_added_items_and_the_best_new_papers_per_topic(cli: Cli, tmp_path: Path,
     from datetime import datetime
 
     from tests.papers.records_factory import record
-    from tracker import db as dbmod
     from tracker.papers.store import store_papers
+    from tracker.store import db as dbmod
 
     setup(cli, tmp_path)  # five outline items, added now
     database = dbmod.open_db(f"sqlite:///{db_path}")

@@ -19,10 +19,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tracker import config, urls
-from tracker import db as dbmod
 from tracker.crawl.fetcher import Request, Settings, host_key
 from tracker.crawl.reading import Outcome
-from tracker.models import Fetch
+from tracker.store import db as dbmod
+from tracker.store.models import Fetch
 
 T = TypeVar("T")
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
@@ -214,7 +214,7 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
     0: everything in this process). Results are stored in one transaction per arriving batch,
     committed at once: nothing is held back, and a burst costs one commit.
     """
-    from tracker import vocab
+    from tracker import topics
     from tracker.crawl.workers import MAX_WORKERS, Job, Workers, run_here, split_by_host, worker_count
 
     now = now or dbmod.utcnow()
@@ -228,7 +228,7 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
     with Workers(planned) as pool:
         with database.read() as conn:
             items, skipped = due_items(conn, now, force)
-            defs = vocab.topic_defs(conn)
+            defs = topics.topic_defs(conn)
             tagged = set(conn.execute(select(tag_t.c.item_id).distinct()).scalars())
         summary = CrawlSummary(skipped=skipped)
         if not items:

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from tracker import config
-from tracker import db as dbmod
 from tracker.errors import NotFound, UsageError
-from tracker.models import Paper, TopicFetch
+from tracker.store import db as dbmod
+from tracker.store.models import Paper, TopicFetch
 from tracker.topics import Classifier, TopicDef
 
 item_t = dbmod.item_t

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
-from tracker.models import Fetch, Paper
 from tracker.papers.rank import Candidate, ProfileDoc, Ranked, rank
+from tracker.store import db as dbmod
+from tracker.store.models import Fetch, Paper
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
 paper_t = Paper.__table__  # type: ignore[attr-defined]

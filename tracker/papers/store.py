@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
 from tracker.errors import UsageError
-from tracker.models import Event, Paper
 from tracker.papers.records import PaperRecord
+from tracker.store import db as dbmod
+from tracker.store.models import Event, Paper
 from tracker.topics import Classifier
 
 item_t, tag_t = dbmod.item_t, dbmod.tag_t

@@ -12,34 +12,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from tracker import tally
 from tracker.report import days
 from tracker.report.days import day_start
 from tracker.report.moments import moved_back
 from tracker.report.progress import Progress, TopicProgress, compute_progress
 from tracker.report.weeks import week_of
-from tracker.states import STATUSES
-from tracker.tables import event_t
+from tracker.store import tally
+from tracker.store.states import STATUSES
+from tracker.store.tables import checkpoint_t, event_t, weekclose_t
 from tracker.timeutil import to_local
-
-# Not models: the tables exist on SQLite only (migration m007), and only this module touches them.
-_md = MetaData()
-checkpoint_t = Table(
-    "checkpoint", _md,
-    Column("moment", DateTime, primary_key=True),
-    Column("slug", String, primary_key=True),
-    Column("status", String, primary_key=True),
-    Column("n", Integer, nullable=False),
-)
-weekclose_t = Table(
-    "weekclose", _md,
-    Column("moment", DateTime, primary_key=True),
-    Column("streak", Integer, nullable=False),
-    Column("digested", Integer, nullable=False),
-)
 
 
 def closed_weeks(conn: Connection) -> dict[datetime, tuple[int, int]]:

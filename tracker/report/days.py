@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.engine import Connection
 
-from tracker.tables import event_t
+from tracker.store.tables import event_t
 from tracker.timeutil import to_utc
 
 # Days probed per statement, one EXISTS each.

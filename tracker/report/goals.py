@@ -8,8 +8,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from tracker.errors import UsageError
-from tracker.models import Goal
-from tracker.vocab import check_topic
+from tracker.store.models import Goal
+from tracker.topics import check_topic
 
 goal_t = Goal.__table__  # type: ignore[attr-defined]
 

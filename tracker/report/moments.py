@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from tracker.report.progress import Progress, live
-from tracker.tables import event_t, item_t, tag_t
+from tracker.store.tables import event_t, item_t, tag_t
 
 # Past this many status events since the moment, it is cheaper to look at every live item than to
 # pick out the ones changed since.

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import and_, case, select
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
 from tracker.report.progress import Progress, TopicProgress, compute_progress
-from tracker.tables import item_t, tag_t
+from tracker.store import db as dbmod
+from tracker.store.tables import item_t, tag_t
 from tracker.timeutil import to_local
 
 

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from tracker import tally
-from tracker.states import STATUSES
+from tracker.store import tally
+from tracker.store.states import STATUSES
 
 # Plain SQL for the one query `tracker progress` always runs: with the tally, it then needs no table
-# handles at all, not even `tracker.tables`. The counts at past moments, in `moments`, use those.
+# handles at all, not even `tracker.store.tables`. The counts at past moments, in `moments`, use those.
 _TOPICS = text("SELECT slug, title, group_no FROM topic ORDER BY outline_id, position, id")
 
 
@@ -89,7 +89,7 @@ def live() -> Any:
     # Past totals count today's list, not only what had been imported by then: a learner who
     # back-dates a mark says the item was on their list, and papers still waiting in the inbox
     # at that moment drop out through their replayed status.
-    from tracker.tables import item_t
+    from tracker.store.tables import item_t
 
     return item_t.c.retired.is_(False)
 
@@ -112,7 +112,7 @@ def _current(conn: Connection, progress: Progress) -> None:
     # Elsewhere two aggregate queries, which join every tag to its item.
     from sqlalchemy import func, select
 
-    from tracker.tables import item_t, tag_t
+    from tracker.store.tables import item_t, tag_t
 
     for status, n in conn.execute(select(item_t.c.status, func.count()).where(live())
                                   .group_by(item_t.c.status)):

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import DateTime, and_, case, exists, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
-from tracker import db as dbmod
 from tracker.report import checkpoints, days
 from tracker.report.days import day_start
 from tracker.report.moments import rewound, status_at_time
 from tracker.report.progress import compute_progress
 from tracker.report.weeks import Week, week_of
-from tracker.tables import event_t, fetch_t, goal_t, item_t, paper_t, tag_t, topic_t
+from tracker.store import db as dbmod
+from tracker.store.tables import event_t, fetch_t, goal_t, item_t, paper_t, tag_t, topic_t
 from tracker.timeutil import iso_local, to_local, to_utc
 
 

@@ -1,12 +1,12 @@
-"""The read handles in `tracker.tables` name the same columns, with the same types, as the models."""
+"""The read handles in `tracker.store.tables` name the same columns, with the same types, as the models."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import inspect
 
-from tracker import db as dbmod
-from tracker import models, tables
+from tracker.store import db as dbmod
+from tracker.store import models, tables
 
 HANDLES = {
     "item_t": models.Item, "event_t": models.Event, "tag_t": models.ItemTopic, "topic_t": models.Topic,

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 import re
 
-from tracker import outline_text as tx
 from tracker import urls
-from tracker.mdinline import BREAK, CODE, IMAGE, LINK_CLOSE, LINK_OPEN, SEP, STRONG_CLOSE, STRONG_OPEN, TEXT, Token
+from tracker.outline import text as tx
+from tracker.outline.inline import (
+    BREAK,
+    CODE,
+    IMAGE,
+    LINK_CLOSE,
+    LINK_OPEN,
+    SEP,
+    STRONG_CLOSE,
+    STRONG_OPEN,
+    TEXT,
+    Token,
+)
 
 TASK_RE = re.compile(r"\[([ xX])\](?:\s+|$)")
 

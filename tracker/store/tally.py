@@ -13,7 +13,7 @@ from contextlib import contextmanager, suppress
 
 from sqlalchemy.engine import Connection
 
-from tracker.migrations import CHECKPOINT_CLEAR, TALLY_FILL
+from tracker.store.migrations import CHECKPOINT_CLEAR, TALLY_FILL
 
 # Below this many rows to write, the triggers cost less than a recount of the whole list.
 PAUSE_FROM = 5_000

@@ -4,8 +4,8 @@ Pure: text in, values out. Handles the learner's own outline and reading lists l
 (awesome-lists, paper roadmaps, course notes). Each block (list item, paragraph, table
 row, HTML block) normally gives one entry, titled by its descriptive link text or, when
 the link text is generic (`pdf`, `知乎`), by the block's own words. Block splitting lives
-in `mdblocks`, inline parsing in `mdinline`, a block's links and words in `blockinfo`,
-text rules in `outline_text`.
+in `blocks`, inline parsing in `inline`, a block's links and words in `links`,
+text rules in `text`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from tracker import outline_text as tx
 from tracker import urls
-from tracker.blockinfo import BlockInfo, Link, collect, task_box, web_url
-from tracker.mdblocks import HEADING, HTML, ITEM, OTHER, PARA, ROW, Block, read_blocks
-from tracker.mdinline import (
+from tracker.outline import text as tx
+from tracker.outline.blocks import HEADING, HTML, ITEM, OTHER, PARA, ROW, Block, read_blocks
+from tracker.outline.inline import (
     BREAK,
     CODE,
     ONE_LINK,
@@ -29,6 +28,7 @@ from tracker.mdinline import (
     Token,
     html_tokens,
 )
+from tracker.outline.links import BlockInfo, Link, collect, task_box, web_url
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from sqlalchemy import inspect, select
 from sqlmodel import SQLModel
 
 from tests.conftest import run_tracker
-from tracker import db as dbmod
-from tracker import migrations
 from tracker.errors import DatabaseError
+from tracker.store import db as dbmod
+from tracker.store import migrations
 
 
 def test_blank_database_matches_the_models(db_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_bulk_insert_stores_times_exactly_as_sqlalchemy_does(database: dbmod.Dat
     """Times are compared as strings in SQLite: both write paths must produce the same text."""
     from datetime import datetime
 
-    from tracker.models import Event
+    from tracker.store.models import Event
 
     event_t = Event.__table__  # type: ignore[attr-defined]
     whole, fine = datetime(2026, 11, 20, 10, 0, 0), datetime(2026, 11, 20, 10, 0, 0, 250)

@@ -2,7 +2,7 @@
 
 A block is a heading, one list item's own text, a paragraph, a table row, an HTML block
 or some other block (code, rule) that only separates groups. Inline sources stay raw;
-`mdinline` parses them once every reference definition is known.
+`inline` parses them once every reference definition is known.
 
 markdown-it's block parser alone needs seconds for a large outline, so the text is cut
 at ATX headings and at column-0 lines after a blank line, where every open block but a

@@ -1,6 +1,6 @@
 """Table handles for reading, without the table models.
 
-`tracker.models` declares the schema with SQLModel. Importing it pulls in pydantic and SQLAlchemy's
+`tracker.store.models` declares the schema with SQLModel. Importing it pulls in pydantic and SQLAlchemy's
 ORM and maps nine classes: about 0.4 s before the first query, more than a weekly report spends on
 its queries. The commands that only read (progress, reports, next) name their columns here
 instead: a name and a type per column is all a SELECT needs. They never write through these
@@ -58,4 +58,21 @@ paper_t = _table(
     Column("published", DateTime), Column("updated", DateTime), Column("doi", String),
     Column("journal_ref", String), Column("comment", String), Column("abs_url", String),
     Column("pdf_url", String), Column("fetched_at", DateTime),
+)
+
+
+# Stored progress at past week starts (report/checkpoints.py): SQLite only (migration m007), so no
+# model declares them.
+checkpoint_t = Table(
+    "checkpoint", _md,
+    Column("moment", DateTime, primary_key=True),
+    Column("slug", String, primary_key=True),
+    Column("status", String, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+weekclose_t = Table(
+    "weekclose", _md,
+    Column("moment", DateTime, primary_key=True),
+    Column("streak", Integer, nullable=False),
+    Column("digested", Integer, nullable=False),
 )

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Cli
-from tracker import db as dbmod
-from tracker import tally
+from tracker.store import db as dbmod
+from tracker.store import tally
 
 STATUSES = ("unread", "reading", "digested", "skipped", "inbox")
 SLUGS = ("a", "b")

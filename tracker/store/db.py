@@ -14,14 +14,14 @@ from sqlalchemy import DateTime, Select, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker import migrations
 from tracker.errors import DatabaseError, NotFound
+from tracker.store import migrations
 
 
 def __getattr__(name: str) -> Any:
     # The shared tables `item_t`, `event_t` and `tag_t`, built on first use: opening a database
     # does not need the table models, and `tracker progress` never builds them.
-    from tracker import models
+    from tracker.store import models
 
     tables = {"item_t": models.Item, "event_t": models.Event, "tag_t": models.ItemTopic}
     if name not in tables:
@@ -214,7 +214,7 @@ def resolve_item(conn: Connection, ref: str) -> int:
 
 def item_topics(conn: Connection, item_ids: list[int] | Select[Any] | None = None) -> dict[int, list[str]]:
     """Effective topic slugs per item (the given ids, or those a query selects): every tag but removed ones."""
-    from tracker.tables import tag_t  # a read: the reports call this without the table models
+    from tracker.store.tables import tag_t  # a read: the reports call this without the table models
 
     query = select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")
     if item_ids is not None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker import outline
-from tracker.outline_text import GENERIC_WORDS
+from tracker.outline import parse as outline
+from tracker.outline.text import GENERIC_WORDS
 
 KINDS = {"paper", "question", "article", "listing", "repo", "book", "course", "page"}
 
