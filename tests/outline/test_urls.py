@@ -87,6 +87,51 @@ def test_not_arxiv_ids(text: str) -> None:
     assert parse_arxiv_id(text) is None
 
 
+@pytest.mark.parametrize(("link", "expected"), [
+    # Tails that links pick up when pasted from a viewer, a chat or a sentence.
+    ("https://arxiv.org/pdf/1112.6209.pdf&embed", "1112.6209"),
+    ("http://arxiv.org/pdf/1112.6209.pdf?download", "1112.6209"),
+    ("https://arxiv.org/abs/1512.03385v2#", "1512.03385"),
+    ("https://arxiv.org/abs/1512.03385v2%23", "1512.03385"),
+    ("https://arxiv.org/pdf/1512.03385v2.pdf#page=3", "1512.03385"),
+    ("https://arxiv.org/pdf/1512.03385.pdf%20", "1512.03385"),
+    ("arxiv.org/pdf/1512.03385v2.pdf)", "1512.03385"),
+    ("https://www.arxiv.org/abs/1512.03385.", "1512.03385"),
+    ("https://arxiv.org/abs/1512.03385v2;", "1512.03385"),
+    ("https://arxiv.org/abs/1512.03385?context=cs", "1512.03385"),
+    ("https://arxiv.org/abs/1512.03385的论文", "1512.03385"),
+    ("https://arxiv.org/abs/hep-th/9901001v2&x", "hep-th/9901001"),
+    ("https://arxiv.org/abs/arXiv:1512.03385", "1512.03385"),
+    # The same paper on arXiv's other hosts, its mirrors and renderings, and its DOI.
+    ("https://ar5iv.labs.arxiv.org/html/1512.03385", "1512.03385"),
+    ("https://ar5iv.org/abs/1512.03385v1", "1512.03385"),
+    ("http://xxx.lanl.gov/abs/hep-th/9901001", "hep-th/9901001"),
+    ("https://www.arxiv-vanity.com/papers/1512.03385/", "1512.03385"),
+    ("https://www.alphaxiv.org/abs/2401.01234", "2401.01234"),
+    ("https://doi.org/10.48550/arXiv.1512.03385", "1512.03385"),
+    ("https://dx.doi.org/10.48550/ARXIV.2401.01234", "2401.01234"),
+])
+def test_arxiv_ids_in_every_link_form(link: str, expected: str) -> None:
+    assert parse_arxiv_id(link) == expected
+    assert normalize_url(link) == f"https://arxiv.org/abs/{expected}"
+    assert kind_from_url(link) == "paper"
+
+
+@pytest.mark.parametrize("link", [
+    "https://arxiv.org/abs/1512.033850",  # a sixth digit: another number, not a tail
+    "https://arxiv.org/abs/1512.03385v2v3",
+    "https://arxiv.org/abs/1512.03385abc",
+    "https://arxiv.org.evil.example/abs/1512.03385",
+    "https://arxiv.org@evil.example/abs/1512.03385",
+    "https://notarxiv.org/abs/1512.03385",
+    "https://doi.org/10.1109/CVPR.2016.90",
+    "https://arxiv.org/list/cs.LG/recent",
+])
+def test_links_that_only_look_like_arxiv_links(link: str) -> None:
+    assert parse_arxiv_id(link) is None
+    assert normalize_url(link) not in ("https://arxiv.org/abs/1512.03385", "https://arxiv.org/abs/1512.0338")
+
+
 @pytest.mark.parametrize(("url", "kind"), [
     (None, "book"),
     ("", "book"),
