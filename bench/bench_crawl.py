@@ -129,7 +129,7 @@ def in_process(db: Path) -> float:
 
 def time_crawl(db: Path) -> None:
     """The child of `in_process`: print crawl()'s wall time."""
-    from tracker.cli import crawl_settings
+    from tracker.cli.crawl import crawl_settings
     from tracker.crawl.run import crawl
     from tracker.store import db as dbmod
 

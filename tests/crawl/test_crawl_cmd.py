@@ -185,7 +185,7 @@ def test_the_progress_bar_draws_without_a_thread_of_its_own() -> None:
 
     from rich.console import Console
 
-    from tracker.cli import crawl_progress
+    from tracker.cli.crawl import crawl_progress
     from tracker.crawl.workers import start_method
 
     screen = io.StringIO()

@@ -508,7 +508,7 @@ def test_every_request_names_the_tool_in_its_user_agent(server: LocalServer) -> 
 
 
 def test_the_polite_defaults_are_one_request_per_host_a_second_apart() -> None:
-    from tracker.cli import crawl_settings
+    from tracker.cli.crawl import crawl_settings
 
     for settings in (Settings(), crawl_settings()):
         assert (settings.per_host, settings.delay, settings.max_bytes, settings.max_redirects) == (1, 1.0, 5_000_000, 5)
