@@ -39,7 +39,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Path of a fresh database file, also exported as TRACKER_DB."""
-    path = tmp_path / "db" / "tracker.store.db"
+    path = tmp_path / "db" / "tracker.db"
     monkeypatch.setenv("TRACKER_DB", str(path))
     return path
 

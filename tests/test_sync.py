@@ -81,3 +81,19 @@ def test_a_killed_syncs_lock_is_free_though_a_process_it_forked_lives_on(tmp_pat
             pass
     finally:
         os.kill(child, 9)
+
+
+def test_a_person_reads_one_line_per_step(tmp_path: Path, db_path: Path) -> None:
+    """No JSON for people: each step in words, the crawl's failures grouped by cause, then progress."""
+    ws = workspace(tmp_path)
+    result = run_tracker("sync", cwd=ws)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    steps = [line.split(":", 1)[0] for line in lines[:4]]
+    assert steps == ["import", "crawl", "papers", "weeks"]
+    assert not any(line.lstrip().startswith("{") for line in lines)
+    assert lines[0].startswith("import: 1 file(s), 22 topics: ")
+    crawl = lines[1]
+    assert " checked — " in crawl and "(" in crawl  # failed links come with their cause
+    assert lines[2].startswith("papers: 22 queries") and lines[2].count("failed") <= 1
+    assert any(line.startswith("Progress:") for line in lines[4:])

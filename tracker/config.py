@@ -50,7 +50,7 @@ def database_url(flag: str | None = None, start: Path | None = None) -> str:
         return value if "://" in value else "sqlite:///" + str(Path(value).expanduser().resolve())
     workspace = find_workspace(start)
     base = workspace / "db" if workspace else user_data_dir()
-    return "sqlite:///" + str(base / "tracker.store.db")
+    return "sqlite:///" + str(base / "tracker.db")
 
 
 def seeds_dir(start: Path | None = None) -> Path | None:

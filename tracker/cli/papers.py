@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import typer
 
 from tracker.cli.app import JsonOpt, check_limit_and_topic, papers_app, read_tx, run, write_tx
 from tracker.cli.output import emit_json, say
-
-
-def fetch_papers_step(database: Any, topic: str | None = None, days: int | None = None,
-                      max_results: int | None = None, progress: Callable[[str], None] | None = None) -> Any:
-    """Run a paper fetch over the stored topics (shared by `papers fetch` and `sync`)."""
-    from tracker import topics
-    from tracker.papers.fetch import fetch_papers
-
-    defs = read_tx(database, topics.topic_defs)
-    return fetch_papers(database, defs, topic=topic, days=days, max_results=max_results, progress=progress)
 
 
 @papers_app.command("fetch")
@@ -30,16 +19,17 @@ def papers_fetch_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Fetch new arXiv papers for every topic into the inbox, and resolve the outlines' arXiv links."""
+    from tracker.sync import fetch_papers, papers_line
+
     lines = None if as_json or not sys.stderr.isatty() else say
-    summary = run(lambda database: fetch_papers_step(database, topic, days, max_results, lines))
+    summary = run(lambda database: fetch_papers(database, topic, days, max_results, lines))
     if as_json:
-        emit_json(summary.as_json())
+        emit_json(summary)
         return
-    print(f"{summary.queries} queries, {summary.fetched} fetched: {summary.new} new, {summary.updated} updated, "
-          f"{summary.resolved} outline links resolved")
-    for slug, n in summary.topics.items():
+    print(papers_line(summary))
+    for slug, n in summary["topics"].items():
         print(f"  {slug}: {n}")
-    for error in summary.errors:
+    for error in summary["errors"]:
         print(f"  failed: {error}")
 
 
