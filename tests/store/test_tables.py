@@ -10,7 +10,7 @@ from tracker.store import models, tables
 
 HANDLES = {
     "item_t": models.Item, "event_t": models.Event, "tag_t": models.ItemTopic, "topic_t": models.Topic,
-    "goal_t": models.Goal, "fetch_t": models.Fetch, "paper_t": models.Paper,
+    "goal_t": models.Goal, "fetch_t": models.Fetch, "paper_t": models.Paper, "pagetext_t": models.PageText,
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -304,8 +305,24 @@ def m007_checkpoints(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def m009_page_text(conn: Connection) -> None:
+    """The readable text of each item's last `ok` page, zlib-compressed, for offline reading and search."""
+    md = MetaData()
+    _item_stub(md)
+    pagetext = Table(
+        "pagetext", md,
+        Column("item_id", Integer, ForeignKey("item.id"), primary_key=True),
+        Column("text", LargeBinary, nullable=False),
+        Column("chars", Integer, nullable=False),
+        # A re-crawl that finds the same text only moves `fetched_at`: the search index stays as it is.
+        Column("digest", String, nullable=False),
+        Column("fetched_at", DateTime, nullable=False),
+    )
+    md.create_all(conn, tables=[pagetext])
+
+
 MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally,
-                              m006_report_indexes, m007_checkpoints]
+                              m006_report_indexes, m007_checkpoints, m009_page_text]
 
 _LEDGER = MetaData()
 ledger = Table(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, LargeBinary
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
@@ -145,3 +145,13 @@ class Goal(_Table, table=True):
 
     slug: str = Field(primary_key=True)
     per_week: int
+
+
+class PageText(_Table, table=True):
+    """The readable text of an item's last `ok` page, zlib-compressed (tracker.store.pagetext)."""
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    text: bytes = Field(sa_type=LargeBinary)
+    chars: int
+    digest: str
+    fetched_at: datetime = Field(sa_type=DateTime)

@@ -11,7 +11,7 @@ handles, so defaults and constraints stay with the models and the migrations.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, LargeBinary, MetaData, String, Table
 
 _md = MetaData()
 
@@ -60,6 +60,10 @@ paper_t = _table(
     Column("pdf_url", String), Column("fetched_at", DateTime),
 )
 
+pagetext_t = _table(
+    "pagetext", _id("item_id"), Column("text", LargeBinary), Column("chars", Integer), Column("digest", String),
+    Column("fetched_at", DateTime),
+)
 
 # Stored progress at past week starts (report/checkpoints.py): SQLite only (migration m007), so no
 # model declares them.
