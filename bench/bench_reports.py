@@ -79,7 +79,7 @@ def close_weeks(db: Path) -> tuple[int, float]:
     """What `tracker sync` does after its fetches: store a checkpoint at each week start."""
     import time
 
-    from tracker.report.checkpoints import close_weeks as close
+    from tracker.report.moments import close_weeks as close
     from tracker.store import db as dbmod
 
     database = dbmod.open_db(f"sqlite:///{db}")

@@ -118,7 +118,7 @@ def fetch_papers(database: Database, topic: str | None = None, days: int | None 
 
 def close_weeks(database: Database) -> dict[str, Any]:
     """Weeks that ended since the last sync get their checkpoint, so old weeks report fast."""
-    from tracker.report.checkpoints import close_weeks as close
+    from tracker.report.moments import close_weeks as close
 
     with database.write() as conn:
         return {"closed": close(conn)}

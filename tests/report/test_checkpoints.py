@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import Cli
 from tests.report.test_weekly import local_tz, setup  # noqa: F401  (local_tz is a fixture)
-from tracker.report import checkpoints
+from tracker.report import checkpoints, moments
 from tracker.store import db as dbmod
 from tracker.timeutil import to_utc
 
@@ -49,7 +49,7 @@ def stored(database: dbmod.Database) -> list[datetime]:
 
 def close(database: dbmod.Database, now: datetime) -> int:
     with database.write() as conn:
-        return checkpoints.close_weeks(conn, now.astimezone())
+        return moments.close_weeks(conn, now.astimezone())
 
 
 NOW = datetime(2026, 11, 25, 12, 0)

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import Cli, run_tracker
+from tracker.report import moments
 from tracker.report.progress import compute_progress
 from tracker.store import db as dbmod
 from tracker.store.models import Event, Topic
@@ -66,10 +67,10 @@ def test_progress_at_a_past_moment_replays_history(database: dbmod.Database) -> 
     change(database, 3, "digested", datetime(2026, 11, 4))
     change(database, 3, "unread", datetime(2026, 11, 6))
     with database.read() as conn:
-        before_any = compute_progress(conn, datetime(2026, 11, 1, 13))
-        mid = compute_progress(conn, datetime(2026, 11, 4, 12))
+        before_any = moments.progress_at(conn, datetime(2026, 11, 1, 13))
+        mid = moments.progress_at(conn, datetime(2026, 11, 4, 12))
         now = compute_progress(conn)
-        before_added = compute_progress(conn, datetime(2026, 10, 1))
+        before_added = moments.progress_at(conn, datetime(2026, 10, 1))
     assert (before_any.total, before_any.digested) == (4, 0)
     assert (mid.digested, mid.reading, mid.percent) == (1, 1, 25.0)
     assert [t.digested for t in mid.topics] == [0, 1]
@@ -124,7 +125,7 @@ def test_counting_at_a_moment_agrees_with_rewinding(database: dbmod.Database, mo
     """Far back, progress is counted directly instead of rewound; both must give the same answer."""
     import random
 
-    from tracker.report import moments
+
 
     seed(database)
     rng = random.Random(5)
@@ -146,7 +147,7 @@ def test_rewinding_from_a_later_known_moment_agrees_with_rewinding_from_now(data
     """The weekly report takes a week's start back from its end; that must equal going back from today."""
     import random
 
-    from tracker.report import moments
+
 
     seed(database)
     rng = random.Random(8)

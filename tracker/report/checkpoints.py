@@ -15,14 +15,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from tracker.report import days
-from tracker.report.days import day_start
-from tracker.report.moments import moved_back
-from tracker.report.progress import Progress, TopicProgress, compute_progress
+from tracker.report.progress import Progress, TopicProgress
 from tracker.report.weeks import week_of
 from tracker.store import tally
 from tracker.store.states import STATUSES
-from tracker.store.tables import checkpoint_t, event_t, weekclose_t
+from tracker.store.tables import checkpoint_t, weekclose_t
 from tracker.timeutil import to_local
 
 
@@ -65,42 +62,8 @@ def week_mondays(first: datetime, now: datetime) -> list[date]:
     return mondays
 
 
-def close_weeks(conn: Connection, now: datetime | None = None) -> int:
-    """Store a checkpoint at every week start since the first status event that lacks one; return how many."""
-    if not tally.available(conn):
-        return 0
-    first = conn.execute(select(func.min(event_t.c.at))).scalar()
-    if first is None:
-        return 0
-    mondays = {day_start(monday): monday for monday in week_mondays(first, now or datetime.now().astimezone())}
-    starts = list(mondays)
-    closed = closed_weeks(conn)
-    missing = [start for start in starts if start not in closed]
-    if not missing:
-        return 0
-    # Counts: walk back from now, one week at a time, so that each step looks only at that week's changes.
-    progress, later = compute_progress(conn), None
-    for start in reversed(starts):
-        if start in closed:
-            found = nearest_after(conn, start - timedelta(microseconds=1), progress)
-            assert found is not None
-            later, progress = found
-            continue
-        at = start - timedelta(microseconds=1)
-        progress = moved_back(conn, progress, at, None if later is None else later - timedelta(microseconds=1))
-        _store_counts(conn, start, progress)
-        later = start
-    # Streaks and weekly counts: forward, so that each week's streak ends in the one stored before it.
-    streaks = {moment: streak for moment, (streak, _) in closed.items()}
-    for start in missing:
-        sunday = mondays[start] - timedelta(days=1)
-        streaks[start] = days.streak(conn, sunday, streaks)
-        digested = days.digested_between(conn, day_start(sunday - timedelta(days=6)), start)
-        conn.execute(weekclose_t.insert().values(moment=start, streak=streaks[start], digested=digested))
-    return len(missing)
-
-
-def _store_counts(conn: Connection, moment: datetime, progress: Progress) -> None:
+def store_counts(conn: Connection, moment: datetime, progress: Progress) -> None:
+    """Store `progress` as the checkpoint at `moment`."""
     rows = []
     for slug, counts in (("", progress), *((t.slug, t) for t in progress.topics)):
         rows += [dict(moment=moment, slug=slug, status=status, n=getattr(counts, status))

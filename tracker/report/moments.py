@@ -1,5 +1,7 @@
 """Progress as it stood at a past moment: today's counts taken back through the changes since.
 
+Also where the weekly checkpoints come from: `close_weeks` rewinds week by week and stores each.
+
 Only items whose status then differs from their status now move between the counts, and SQL
 counts those moves: one index probe per item for its last event by each time, then a grouping by
 topic. A week checkpoint after the moment, where one is stored, is a nearer place to start from.
@@ -14,12 +16,20 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
-from tracker.report.progress import Progress, live
-from tracker.store.tables import event_t, item_t, tag_t
+from tracker.report import checkpoints, days
+from tracker.report.days import day_start
+from tracker.report.progress import Progress, compute_progress, live
+from tracker.store import tally
+from tracker.store.tables import event_t, item_t, tag_t, weekclose_t
 
 # Past this many status events since the moment, it is cheaper to look at every live item than to
 # pick out the ones changed since.
 REWIND_LIMIT = 50_000
+
+
+def progress_at(conn: Connection, at: datetime) -> Progress:
+    """Progress as it stood at time `at` (naive UTC)."""
+    return rewound(conn, compute_progress(conn), at)
 
 
 def rewound(conn: Connection, now: Progress, at: datetime,
@@ -30,8 +40,6 @@ def rewound(conn: Connection, now: Progress, at: datetime,
     no checkpoint lies between `at` and it, the rewind starts there and walks only the events in
     between: a week's start from its end, instead of every event since the week.
     """
-    from tracker.report import checkpoints  # it builds on this module
-
     if known is not None and known[0] < at:
         known = None  # a moment before `at` cannot be rewound to it
     found = checkpoints.nearest_after(conn, at, now, until=known[0] if known is not None else None)
@@ -89,3 +97,39 @@ def _moves(at: datetime, later: datetime | None, every_item: bool) -> Any:
                  .select_from(moved.join(tag_t, and_(tag_t.c.item_id == moved.c.id, tag_t.c.origin != "untag")))
                  .where(moved.c.now != moved.c.then).group_by(tag_t.c.slug, moved.c.now, moved.c.then))
     return union_all(overall, per_topic)
+
+
+def close_weeks(conn: Connection, now: datetime | None = None) -> int:
+    """Store a checkpoint at every week start since the first status event that lacks one; return how many."""
+    if not tally.available(conn):
+        return 0
+    first = conn.execute(select(func.min(event_t.c.at))).scalar()
+    if first is None:
+        return 0
+    weeks = checkpoints.week_mondays(first, now or datetime.now().astimezone())
+    mondays = {day_start(monday): monday for monday in weeks}
+    starts = list(mondays)
+    closed = checkpoints.closed_weeks(conn)
+    missing = [start for start in starts if start not in closed]
+    if not missing:
+        return 0
+    # Counts: walk back from now, one week at a time, so that each step looks only at that week's changes.
+    progress, later = compute_progress(conn), None
+    for start in reversed(starts):
+        if start in closed:
+            found = checkpoints.nearest_after(conn, start - timedelta(microseconds=1), progress)
+            assert found is not None
+            later, progress = found
+            continue
+        at = start - timedelta(microseconds=1)
+        progress = moved_back(conn, progress, at, None if later is None else later - timedelta(microseconds=1))
+        checkpoints.store_counts(conn, start, progress)
+        later = start
+    # Streaks and weekly counts: forward, so that each week's streak ends in the one stored before it.
+    streaks = {moment: streak for moment, (streak, _) in closed.items()}
+    for start in missing:
+        sunday = mondays[start] - timedelta(days=1)
+        streaks[start] = days.streak(conn, sunday, streaks)
+        digested = days.digested_between(conn, day_start(sunday - timedelta(days=6)), start)
+        conn.execute(weekclose_t.insert().values(moment=start, streak=streaks[start], digested=digested))
+    return len(missing)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, select
 from sqlalchemy.engine import Connection
 
-from tracker.report.progress import Progress, TopicProgress, compute_progress
+from tracker.report.progress import Progress, TopicProgress, compute_progress, live
 from tracker.store import db as dbmod
 from tracker.store.tables import item_t, tag_t
 from tracker.timeutil import to_local
@@ -33,14 +33,10 @@ class Suggestion:
         return asdict(self)
 
 
-def _live() -> Any:
-    return item_t.c.retired.is_(False)
-
-
 def _reading(conn: Connection, limit: int, topic: str | None) -> list[tuple[int, str, str]]:
     # Longest in `reading` first, counted from when it last became `reading`: the order of the
     # (status, status_at) index, so the first few come without sorting every item being read.
-    query = select(item_t.c.id, item_t.c.title, item_t.c.status_at).where(_live(), item_t.c.status == "reading")
+    query = select(item_t.c.id, item_t.c.title, item_t.c.status_at).where(live(), item_t.c.status == "reading")
     if topic is not None:
         query = query.where(item_t.c.id.in_(_tagged(topic)))
     rows = conn.execute(query.order_by(item_t.c.status_at, item_t.c.id).limit(limit))
@@ -60,7 +56,7 @@ def _unread_in(conn: Connection, slug: str, limit: int) -> list[tuple[int, str]]
     # Curated items (from outlines or their listings) before accepted papers, then outline order.
     paper_last = case((item_t.c.source == "arxiv", 1), else_=0)
     query = (select(item_t.c.id, item_t.c.title)
-             .where(_live(), item_t.c.status == "unread", item_t.c.id.in_(_tagged(slug)))
+             .where(live(), item_t.c.status == "unread", item_t.c.id.in_(_tagged(slug)))
              .order_by(paper_last, item_t.c.outline_id, item_t.c.position, item_t.c.id).limit(limit))
     return [(r.id, r.title) for r in conn.execute(query)]
 
@@ -69,7 +65,7 @@ def _untagged_unread(conn: Connection, limit: int) -> list[tuple[int, str]]:
     tagged = select(tag_t.c.item_id).where(tag_t.c.origin != "untag")
     paper_last = case((item_t.c.source == "arxiv", 1), else_=0)
     query = (select(item_t.c.id, item_t.c.title)
-             .where(and_(_live(), item_t.c.status == "unread", item_t.c.id.not_in(tagged)))
+             .where(and_(live(), item_t.c.status == "unread", item_t.c.id.not_in(tagged)))
              .order_by(paper_last, item_t.c.outline_id, item_t.c.position, item_t.c.id).limit(limit))
     return [(r.id, r.title) for r in conn.execute(query)]
 

@@ -1,4 +1,4 @@
-"""Study progress per outline topic, now or as it stood at any past moment.
+"""Study progress per outline topic now: the value classes every report shares, and today's counts.
 
 `percent` is digested / (total − skipped) × 100, to one decimal. Retired items and
 papers still in the inbox (or dismissed) are not part of the reading list, so they
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -20,6 +19,8 @@ from tracker.store.states import STATUSES
 
 # Plain SQL for the one query `tracker progress` always runs: with the tally, it then needs no table
 # handles at all, not even `tracker.store.tables`. The counts at past moments, in `moments`, use those.
+# The report modules build on each other one way: progress (now) <- checkpoints (stored week starts)
+# <- moments (any past moment, and the closing of weeks) <- weekly, next.
 _TOPICS = text("SELECT slug, title, group_no FROM topic ORDER BY outline_id, position, id")
 
 
@@ -94,15 +95,11 @@ def live() -> Any:
     return item_t.c.retired.is_(False)
 
 
-def compute_progress(conn: Connection, at: datetime | None = None) -> Progress:
-    """Progress now (from each item's status) or at time `at` (naive UTC), rewound from now."""
+def compute_progress(conn: Connection) -> Progress:
+    """Progress now, from each item's status (at a past moment: `moments.progress_at`)."""
     progress = Progress(topics=_topics(conn))
     _current(conn, progress)
-    if at is None:
-        return progress
-    from tracker.report.moments import rewound
-
-    return rewound(conn, progress, at)
+    return progress
 
 
 def _current(conn: Connection, progress: Progress) -> None:
