@@ -7,7 +7,8 @@ import time
 from datetime import datetime, timedelta
 
 from tests.papers.records_factory import record
-from tracker.papers.rank import Candidate, ProfileDoc, rank
+from tracker.papers.inbox import InboxRanking, fetch_t, load_profile
+from tracker.papers.rank import Candidate, ProfileBuilder, ProfileDoc, rank
 from tracker.papers.store import store_papers
 from tracker.store import db as dbmod
 
@@ -80,3 +81,103 @@ def test_ranking_ten_thousand_against_a_thousand_is_quick() -> None:
     ranked = rank(cands, profile, NOW, frozenset({"t1"}))
     assert len(ranked) == 10_000
     assert time.perf_counter() - start < 20
+
+
+def _filler(i: int, rng: random.Random) -> ProfileDoc:
+    words = ["bandit", "regret", "policy", "reward", "exploration", "arm", "horizon", "bound", "stochastic"]
+    return ProfileDoc(id=1000 + i, title=f"bandits {i}", text=" ".join(rng.choices(words, k=30)),
+                      topics=frozenset({"rl"}))
+
+
+def test_an_interest_older_than_the_recent_window_still_counts() -> None:
+    # Newest first: hundreds of bandit items, then, before them all, one graph item.
+    rng = random.Random(3)
+    old = ProfileDoc(id=1, title="Graph attention networks", text="graph attention message passing node classification",
+                     topics=frozenset({"gnn"}))
+    profile = [_filler(i, rng) for i in range(600)] + [old]
+    graph = _cand(1, "Message passing with attention for node classification on graphs", {"gnn": 0.7})
+    other = _cand(2, "Protein folding with language models", {"bio": 0.7})
+    ranked = rank([other, graph], profile, NOW, frozenset({"gnn", "rl"}))
+    assert ranked[0].id == 1
+    assert ranked[0].reason.startswith("like"), ranked[0].reason  # its likeness to the old item counts
+    assert ranked[1].reason.startswith("topic bio")
+
+
+def test_the_profile_stays_within_its_bounds() -> None:
+    rng = random.Random(5)
+    builder = ProfileBuilder(recent_docs=50, topic_terms=200)
+    for i in range(3000):
+        words = [f"w{rng.randrange(20_000)}" for _ in range(40)]
+        builder.add(ProfileDoc(id=i, title=str(i), text=" ".join(words), topics=frozenset({f"t{i % 3}"})))
+        assert all(len(terms) <= 4 * 200 for terms in builder._terms.values())
+    profile = builder.build()
+    assert [d.id for d in profile.recent] == list(range(50)) and profile.docs == 3000
+    assert len(profile.topics) == 3 and all(len(t.terms) == 200 and t.docs == 1000 for t in profile.topics)
+    assert profile.active == {"t0", "t1", "t2"}
+
+
+def _digested_items(database: dbmod.Database, n: int, start: int) -> None:
+    """`n` digested items with a topic and 1,500 characters of page text each, ids from `start`."""
+    rng = random.Random(start)
+    words = [f"word{i}" for i in range(5000)]
+    at = datetime(2026, 1, 1)
+    with database.write() as conn:
+        dbmod.bulk_insert(conn, dbmod.item_t, [dict(
+            id=start + i, key=f"https://example.org/{start + i}", url=f"https://example.org/{start + i}",
+            title=f"item {start + i}", kind="article", status="digested", source="outline", section="", position=i,
+            retired=False, notes="", added_at=at, status_at=at + timedelta(minutes=i)) for i in range(n)])
+        dbmod.bulk_insert(conn, fetch_t, [dict(
+            item_id=start + i, state="ok", checked_at=at, attempts=0, meta="{}",
+            text=" ".join(rng.choices(words, k=300))[:1500]) for i in range(n)])
+        dbmod.bulk_insert(conn, dbmod.tag_t, [dict(item_id=start + i, slug=f"t{i % 4}", origin="manual", score=1.0)
+                                              for i in range(n)])
+
+
+def test_loading_the_profile_holds_the_same_memory_for_many_more_digested_items(database: dbmod.Database) -> None:
+    import tracemalloc
+
+    peaks = []
+    for n, start in ((600, 1), (3000, 10_000)):
+        _digested_items(database, n, start)
+        with database.read() as conn:
+            tracemalloc.start()
+            profile = load_profile(conn)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+        assert len(profile.recent) == 500
+    assert profile.docs == 3600
+    assert peaks[1] < 1.3 * peaks[0], peaks
+
+
+def test_the_kept_ranking_follows_digests_and_arrivals(cli, database: dbmod.Database, tmp_path) -> None:
+    outline = tmp_path / "list.md"
+    outline.write_text("# Study\n\n## Graphs\n\n- [Graph attention networks](https://example.org/gat)\n\n"
+                       "## Proteins\n\n- [Protein language models](https://example.org/plm)\n", encoding="utf-8")
+    cli("import", str(outline))
+    gat, plm = (row["id"] for row in cli.json("list"))
+    with database.write() as conn:
+        store_papers(conn, [record("2411.00001", title="Protein structure from language models",
+                                   abstract="Protein language models predict structure.")], NOW, query_slug="proteins")
+        store_papers(conn, [record("2411.00002", title="Graph attention for node classification",
+                                   abstract="Graph attention networks classify nodes.")], NOW, query_slug="graphs")
+    kept = InboxRanking()
+    with database.read() as conn:
+        first = kept.page(conn, now=NOW)
+        assert kept.page(conn, now=NOW) == first and kept.rankings == 1
+    assert first.total == 2
+    cli("mark", str(gat), "digested")
+    with database.read() as conn:
+        page = kept.page(conn, now=NOW)
+    assert kept.rankings == 2 and page.rows[0].arxiv_id == "2411.00002" and page.rows[0].similar_to == gat
+    cli("mark", str(plm), "reading")
+    cli("papers", "accept", "2411.00001")
+    with database.read() as conn:
+        page = kept.page(conn, now=NOW)
+        assert [r.arxiv_id for r in page.rows] == ["2411.00002"] and page.total == 1
+        assert kept.page(conn, topic="proteins", now=NOW).total == 0
+    with database.write() as conn:
+        store_papers(conn, [record("2411.00003", title="Protein design", abstract="Design proteins.")], NOW,
+                     query_slug="proteins")
+    with database.read() as conn:
+        assert [r.arxiv_id for r in kept.page(conn, topic="proteins", now=NOW).rows] == ["2411.00003"]
+        assert kept.page(conn, offset=1, limit=1, now=NOW).total == 2
