@@ -224,3 +224,156 @@ def test_a_dropped_entry_is_retired_when_the_other_outline_file_is_gone(cli: Cli
     write(first, "# A\n\n- [Other](https://example.org/other)\n")
     assert cli.json("import", str(first))["items"]["retired"] == 1
     assert cli.json("show", "https://example.org/shared")["retired"] is True
+
+
+# --- nothing an outline holds is lost, nothing is retired by mistake (issue 21) ---------------
+
+
+def _deep_outline(depth: int, after: int = 50) -> str:
+    lines = ["# Deep", ""] + ["  " * level + f"- [level {level}](https://deep.example/{level})"
+                              for level in range(depth)]
+    lines += ["", "# Later", ""] + [f"- [later {n}](https://later.example/{n})" for n in range(after)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_outline_that_gains_a_tenth_level_keeps_every_item(cli: Cli, tmp_path: Path) -> None:
+    outline = write(tmp_path / "list.md", _deep_outline(9))
+    assert cli.json("import", str(outline))["items"]["added"] == 59
+    cli("mark", "https://later.example/49", "digested")
+    write(outline, _deep_outline(12))
+    summary = cli.json("import", str(outline))
+    assert summary["items"] == {"added": 3, "updated": 0, "unchanged": 59, "retired": 0}
+    listed = {item["url"]: item for item in cli.json("list")}
+    assert len(listed) == 62
+    assert listed["https://later.example/49"]["status"] == "digested"
+    assert listed["https://later.example/49"]["section"] == "Later"
+
+
+def _items_file(path: Path, count: int, start: int = 0) -> Path:
+    return write(path, f"# {path.stem}\n\n" + "".join(f"- [entry {n}](https://e.example/{n})\n"
+                                             for n in range(start, start + count)))
+
+
+def test_retiring_more_than_a_quarter_is_refused_with_nothing_written(tmp_path: Path, db_path: Path) -> None:
+    first = _items_file(tmp_path / "a.md", 40)
+    other = _items_file(tmp_path / "b.md", 4, start=100)
+    assert run_tracker("import", str(first), str(other)).returncode == 0
+    before = run_tracker("list", "--json").stdout
+    _items_file(first, 29)  # 11 of 40 gone: more than a quarter, more than five
+    _items_file(other, 5, start=100)  # an addition, in a file listed before the refused one
+    result = run_tracker("import", str(other), str(first), "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert "would retire 11 of its 40 items" in result.stderr and "--retire" in result.stderr
+    assert run_tracker("list", "--json").stdout == before
+    done = run_tracker("import", "--retire", str(other), str(first), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["items"] == {"added": 1, "updated": 0, "unchanged": 33, "retired": 11}
+
+
+@pytest.mark.parametrize(("count", "kept", "refused"), [
+    (40, 30, False),   # exactly a quarter
+    (40, 29, True),    # more than a quarter
+    (8, 3, False),     # five: few enough whatever the share
+    (8, 2, True),      # six of eight
+    (200, 149, True),
+])
+def test_the_retirement_threshold(cli: Cli, tmp_path: Path, count: int, kept: int, refused: bool) -> None:
+    outline = _items_file(tmp_path / "list.md", count)
+    cli.json("import", str(outline))
+    _items_file(outline, kept)
+    result = cli("import", str(outline), "--json", code=2 if refused else 0)
+    if refused:
+        assert "more than a quarter" in result.stderr
+        assert len(cli.json("list")) == count
+    else:
+        assert json.loads(result.stdout)["items"]["retired"] == count - kept
+
+
+def test_an_entry_handed_to_another_outline_is_not_counted_as_retired(cli: Cli, tmp_path: Path) -> None:
+    first = _items_file(tmp_path / "a.md", 10)
+    second = _items_file(tmp_path / "b.md", 10)  # the same ten pages: a.md owns them
+    cli.json("import", str(first), str(second))
+    write(first, "# A\n")
+    assert cli.json("import", str(first))["items"]["retired"] == 0
+
+
+def test_sync_reports_a_refused_import_and_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "db").mkdir()
+    seeds = tmp_path / "seeds"
+    _items_file(seeds / "list.md", 20)
+    env = {"TRACKER_DB": str(tmp_path / "db" / "t.db")}
+    assert run_tracker("import", env=env, cwd=tmp_path).returncode == 0
+    _items_file(seeds / "list.md", 2)
+    result = run_tracker("sync", "--json", env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert "would retire 18 of its 20 items" in report["failed"]["import"]
+    assert report["progress"]["total"] == 20
+
+
+def test_a_part_the_parser_cannot_read_is_an_error_and_changes_nothing(
+        cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.outline import blocks
+
+    outline = write(tmp_path / "list.md", _deep_outline(9))
+    cli.json("import", str(outline))
+    before = cli.json("list")
+    write(outline, _deep_outline(40))
+    monkeypatch.setattr(blocks, "flatten_containers", lambda text: text)  # as if flattening fell short
+    result = cli("import", str(outline), code=2)
+    assert result.stderr.startswith("error: cannot read all of") and "nothing imported" in result.stderr
+    assert cli.json("list") == before
+
+
+# --- input size ---------------------------------------------------------------------------------
+
+
+def test_import_of_dev_zero_ends_fast_with_one_error(db_path: Path) -> None:
+    import time
+
+    started = time.monotonic()
+    result = run_tracker("import", "/dev/zero", timeout=30)
+    assert time.monotonic() - started < 15
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "larger than 20,000,000 bytes" in result.stderr
+
+
+def test_a_50_mb_single_line_outline_is_refused_quickly(tmp_path: Path, db_path: Path) -> None:
+    import time
+
+    big = tmp_path / "big.md"
+    with big.open("wb") as handle:
+        for _ in range(50):
+            handle.write(b"[x](https://e.example/) " * 43_690 + b"a" * 16)
+    started = time.monotonic()
+    result = run_tracker("import", str(big), timeout=60)
+    assert time.monotonic() - started < 15
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "TRACKER_MAX_OUTLINE_BYTES" in result.stderr
+
+
+def test_a_line_over_the_limit_is_refused_and_the_limits_are_configurable(tmp_path: Path, db_path: Path) -> None:
+    outline = write(tmp_path / "long.md", "# T\n\n- [a](https://e.example/a)\n- " + "b" * 3000 + "\n")
+    small = {"TRACKER_MAX_LINE_BYTES": "2000"}
+    result = run_tracker("import", str(outline), env=small)
+    assert result.returncode == 2 and "line 4 is longer than 2,000 bytes" in result.stderr
+    assert run_tracker("import", str(outline)).returncode == 0
+    result = run_tracker("import", str(outline), env={"TRACKER_MAX_OUTLINE_BYTES": "100"})
+    assert result.returncode == 2 and "larger than 100 bytes" in result.stderr
+    result = run_tracker("import", str(outline), env={"TRACKER_MAX_OUTLINE_BYTES": "20MB"})
+    assert result.returncode == 2 and "TRACKER_MAX_OUTLINE_BYTES" in result.stderr and "'20MB'" in result.stderr
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
+def test_line_lengths_count_every_kind_of_line_end(tmp_path: Path, ending: bytes) -> None:
+    from tracker import ingest
+    from tracker.errors import InputError
+
+    path = tmp_path / "x.md"
+    path.write_bytes(ending.join([b"a" * 90] * 30))
+    assert ingest.read_text(path, ingest.InputLimits(file_bytes=10_000, line_bytes=100)).startswith("a")
+    path.write_bytes(ending.join([b"a" * 90] * 3 + [b"a" * 101]))
+    with pytest.raises(InputError, match="line 4 is longer"):
+        ingest.read_text(path, ingest.InputLimits(file_bytes=10_000, line_bytes=100))

@@ -8,6 +8,7 @@ anything else escaping a command is a bug.
     ├── NotFound          an item, topic or file named by the user does not exist
     ├── InputError        a file exists but cannot be read or parsed (outline, topics file)
     ├── DatabaseError     the database cannot be opened or is not ours
+    ├── Refused           the command would lose the learner's data unless told to (e.g. `import --retire`)
     └── Busy              another run holds the lock (exit 1 for `sync`, see cli)
 """
 
@@ -32,6 +33,10 @@ class InputError(TrackerError):
 
 class DatabaseError(TrackerError):
     """The database cannot be opened, created or migrated."""
+
+
+class Refused(TrackerError):
+    """Done as asked, the command would throw away much of what the learner has; it wants to be told."""
 
 
 class Busy(TrackerError):

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from tracker.errors import InputError, NotFound
-from tracker.outline import Entry, parse_outline
+from tracker.errors import InputError, NotFound, Refused, UsageError
+from tracker.outline import Entry, UnreadableOutline, parse_outline
 from tracker.outline import Outline as ParsedOutline
 from tracker.store import db as dbmod
 from tracker.store import tally
@@ -76,18 +76,70 @@ class ImportSummary:
         }
 
 
-def read_text(path: Path) -> str:
-    """A file's text as UTF-8, or a one-line InputError/NotFound."""
+# An outline or topics file larger than this, or with a longer line, is refused before it is
+# parsed: a reading list is at most a few megabytes, and `import /dev/zero` must not fill memory.
+MAX_FILE_BYTES = 20_000_000
+MAX_LINE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """The largest outline file and line an import reads."""
+
+    file_bytes: int = MAX_FILE_BYTES
+    line_bytes: int = MAX_LINE_BYTES
+
+
+def input_limits(env: dict[str, str] | None = None) -> InputLimits:
+    """The limits from TRACKER_MAX_OUTLINE_BYTES and TRACKER_MAX_LINE_BYTES, else the defaults."""
+    import os
+
+    env = dict(os.environ) if env is None else env
+    return InputLimits(_env_bytes(env, "TRACKER_MAX_OUTLINE_BYTES", MAX_FILE_BYTES),
+                       _env_bytes(env, "TRACKER_MAX_LINE_BYTES", MAX_LINE_BYTES))
+
+
+def _env_bytes(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise UsageError(f"{name} must be a whole number of bytes, 1 or more (got {value!r})")
+    return int(value)
+
+
+def read_text(path: Path, limits: InputLimits | None = None) -> str:
+    """A file's text as UTF-8, or a one-line InputError/NotFound; never more than the limits allow."""
+    limits = limits or input_limits()
     if not path.exists():
         raise NotFound(f"no such file: {path}")
     if path.is_dir():
         raise InputError(f"{path} is a directory, not an outline file")
     try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path} is not UTF-8 text (byte {exc.start})") from None
+        with path.open("rb") as handle:
+            data = handle.read(limits.file_bytes + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > limits.file_bytes:
+        raise InputError(f"{path} is larger than {limits.file_bytes:,} bytes, too large for an outline "
+                         "(TRACKER_MAX_OUTLINE_BYTES sets the limit); nothing imported")
+    _check_lines(path, data, limits.line_bytes)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _check_lines(path: Path, data: bytes, limit: int) -> None:
+    """InputError naming the first line longer than `limit` bytes."""
+    if len(data) <= limit:
+        return
+    lines = data.splitlines()  # \n, \r and \r\n, as the parser reads them
+    if max(map(len, lines)) <= limit:
+        return
+    number = next(n for n, line in enumerate(lines, start=1) if len(line) > limit)
+    raise InputError(f"{path}: line {number} is longer than {limit:,} bytes, too long for an outline "
+                     "(TRACKER_MAX_LINE_BYTES sets the limit); nothing imported")
 
 
 def outline_paths(seeds: Path | None, given: Sequence[Path]) -> list[Path]:
@@ -133,7 +185,12 @@ def load_source(path: Path, known: dict[str, str]) -> SourceFile:
     topics = load_topics_file(topics_path) if topics_path else []
     if known.get(path.stem) == digest:
         return SourceFile(name=path.stem, path=path, outline=None, topics=topics, digest=digest)
-    outline = parse_outline(text)
+    try:
+        outline = parse_outline(text)
+    except UnreadableOutline as exc:
+        raise InputError(f"cannot read all of {path} ({exc}); nothing imported") from None
+    except RecursionError:
+        raise InputError(f"cannot read all of {path} (nested too deeply); nothing imported") from None
     if not topics_path:
         topics = heading_topics(outline)
     return SourceFile(name=path.stem, path=path, outline=outline, topics=topics, digest=digest)
@@ -143,8 +200,13 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def import_files(database: dbmod.Database, paths: Iterable[Path]) -> ImportSummary:
-    """Import outline files: validate all of them first, then write each in its own transaction."""
+def import_files(database: dbmod.Database, paths: Iterable[Path], retire: bool = False) -> ImportSummary:
+    """Import outline files: validate all of them first, then write each in its own transaction.
+
+    An outline that would lose more than a quarter of its live items (and more than
+    `RETIRE_FREELY`) at once is refused, with nothing written, unless `retire` is True: a
+    broken or truncated file must not retire the learner's list.
+    """
     with database.read() as conn:
         known = {r.name: r.digest for r in conn.execute(select(outline_t.c.name, outline_t.c.digest))}
     sources = [load_source(path, known) for path in paths]
@@ -154,16 +216,29 @@ def import_files(database: dbmod.Database, paths: Iterable[Path]) -> ImportSumma
             other = slugs.setdefault(topic.slug, src.name)
             if other != src.name:
                 raise InputError(f"topic slug {topic.slug!r} is used by both {other} and {src.name}")
+    if not retire:
+        with database.read() as conn:
+            for src in sources:
+                _check_retiring(conn, src)
     summary = ImportSummary()
     for src in sources:
         with database.write() as conn:
-            _import_one(conn, src, summary)
+            _import_one(conn, src, summary, retire)
         summary.files += 1
         summary.topics += len(src.topics)
     return summary
 
 
-def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> None:
+def _check_retiring(conn: Connection, src: SourceFile) -> None:
+    """Refused if importing `src` would retire too much of its outline's list at once."""
+    if src.outline is None:
+        return
+    row = conn.execute(select(outline_t.c.id).where(outline_t.c.name == src.name)).first()
+    if row is not None:
+        _retire_plan(conn, row.id, {e.key for e in src.outline.entries}, src.path, check=True)
+
+
+def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary, retire: bool) -> None:
     now = dbmod.utcnow()
     row = conn.execute(select(outline_t.c.id, outline_t.c.digest).where(outline_t.c.name == src.name)).first()
     if row is not None and (src.outline is None or row.digest == src.digest):
@@ -188,7 +263,8 @@ def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary) -> No
     bulk = len(outline.entries) if row is None or retag_all else 0
     with tally.paused(conn, bulk):
         _sync_topics(conn, outline_id, src.topics)
-        touched = _sync_items(conn, outline_id, outline.entries, now, summary, first=row is None)
+        touched = _sync_items(conn, outline_id, outline.entries, now, summary, first=row is None,
+                              check=None if retire else src.path)
         # On a first import every item is new, and so already among those touched.
         _tag_items(conn, outline_id, src, None if retag_all and row is not None else touched)
     conn.execute(update(outline_t).where(outline_t.c.id == outline_id).values(
@@ -217,10 +293,12 @@ def _section(entry: Entry) -> str:
 
 
 def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now: datetime,
-                summary: ImportSummary, first: bool = False) -> dict[int, tuple[str, str, str]]:
+                summary: ImportSummary, first: bool = False,
+                check: Path | None = None) -> dict[int, tuple[str, str, str]]:
     """Add, update and retire this outline's items; return (key, title, section) of those needing tags.
 
     `first`: the outline is imported for the first time, so none of its items can be missing.
+    `check`: the file's path where a retirement too large is to be refused (see `import_files`).
     """
     keys = [e.key for e in entries]
     # One pass over the item table beats thousands of IN-lists: an outline may hold 100,000 entries.
@@ -269,7 +347,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
             dbmod.bulk_insert(conn, event_t, [dict(item_id=ids[k], status="digested", at=now,
                                                    note="ticked in the outline") for k in done_keys])
     if not first:
-        summary.retired += _retire_missing(conn, outline_id, set(keys))
+        summary.retired += _retire_missing(conn, outline_id, set(keys), check)
     return touched
 
 
@@ -298,19 +376,38 @@ def _changes(old: Any, entry: Entry, outline_id: int) -> dict[str, object]:
     return {k: v for k, v in wanted.items() if current[k] != v}
 
 
-def _retire_missing(conn: Connection, outline_id: int, keys: set[str]) -> int:
-    live = conn.execute(select(item_t.c.id, item_t.c.key).where(
-        item_t.c.outline_id == outline_id, item_t.c.retired.is_(False), item_t.c.source == "outline"))
-    dropped = {r.key: r.id for r in live if r.key not in keys}
-    kept = _hand_over(conn, outline_id, dropped) if dropped else set()
-    gone = [item_id for item_id in dropped.values() if item_id not in kept]
+# An import may retire this many items of an outline at once, whatever its size, without `retire`.
+RETIRE_FREELY = 5
+
+
+def _retire_missing(conn: Connection, outline_id: int, keys: set[str], check: Path | None) -> int:
+    """Retire this outline's live items missing from `keys`, handing over those another outline lists."""
+    gone, moves = _retire_plan(conn, outline_id, keys, check, check=check is not None)
+    for item_id, (other_id, entry) in moves.items():
+        conn.execute(update(item_t).where(item_t.c.id == item_id).values(
+            outline_id=other_id, section=_section(entry), position=entry.position))
     for chunk in dbmod.chunks(gone, 900):
         conn.execute(update(item_t).where(item_t.c.id.in_(chunk)).values(retired=True))
     return len(gone)
 
 
-def _hand_over(conn: Connection, outline_id: int, dropped: dict[str, int]) -> set[int]:
-    """Entries this outline dropped that another imported outline still lists move to that outline.
+def _retire_plan(conn: Connection, outline_id: int, keys: set[str], path: Path | None,
+                 check: bool) -> tuple[list[int], dict[int, tuple[int, Entry]]]:
+    """The items an import would retire, and those it would hand to another outline; Refused if
+    `check` and the retired would be more than RETIRE_FREELY and more than a quarter of the live ones."""
+    live = conn.execute(select(item_t.c.id, item_t.c.key).where(
+        item_t.c.outline_id == outline_id, item_t.c.retired.is_(False), item_t.c.source == "outline")).all()
+    dropped = {r.key: r.id for r in live if r.key not in keys}
+    moves = _hand_over(conn, outline_id, dropped) if dropped else {}
+    gone = [item_id for item_id in dropped.values() if item_id not in moves]
+    if check and len(gone) > RETIRE_FREELY and len(gone) * 4 > len(live):
+        raise Refused(f"importing {path} would retire {len(gone)} of its {len(live)} items, more than a quarter: "
+                      "nothing imported. If the entries were removed on purpose, run `tracker import --retire`")
+    return gone, moves
+
+
+def _hand_over(conn: Connection, outline_id: int, dropped: dict[str, int]) -> dict[int, tuple[int, Entry]]:
+    """Entries this outline dropped that another imported outline still lists: {item id: (that outline, entry)}.
 
     An item belongs to one outline; another that lists the same page leaves it to its owner. When
     the owner drops it, the other one takes it over now rather than at its own next change (an
@@ -318,23 +415,21 @@ def _hand_over(conn: Connection, outline_id: int, dropped: dict[str, int]) -> se
     something was dropped; a file that is gone or unreadable is passed over.
     """
     wanted = dict(dropped)
-    kept: set[int] = set()
+    moves: dict[int, tuple[int, Entry]] = {}
     others = conn.execute(select(outline_t.c.id, outline_t.c.path).where(outline_t.c.id != outline_id)
                           .order_by(outline_t.c.id)).all()
     for other in others:
         try:
             entries = parse_outline(read_text(Path(other.path))).entries
-        except (InputError, NotFound):
+        except (InputError, NotFound, UnreadableOutline, RecursionError):
             continue
         for entry in entries:
             item_id = wanted.pop(entry.key, None)
             if item_id is not None:
-                conn.execute(update(item_t).where(item_t.c.id == item_id).values(
-                    outline_id=other.id, section=_section(entry), position=entry.position))
-                kept.add(item_id)
+                moves[item_id] = (other.id, entry)
         if not wanted:
             break
-    return kept
+    return moves
 
 
 def _ids_of_outline(conn: Connection, outline_id: int) -> dict[str, int]:

@@ -16,6 +16,8 @@ from tracker.errors import UsageError
 @app.command("import")
 def import_cmd(
     paths: list[Path] = typer.Argument(None, help="Outline files (default: every outline in seeds/)."),
+    retire: bool = typer.Option(False, "--retire", help="Retire removed entries even when they are more than "
+                                "a quarter of an outline's items (otherwise such an import is refused)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Import outlines: add new entries, update edited ones, retire removed ones. Safe to repeat."""
@@ -23,7 +25,7 @@ def import_cmd(
 
     def action(database: Any) -> Any:
         files = ingest.outline_paths(config.seeds_dir(), paths or [])
-        return ingest.import_files(database, files)
+        return ingest.import_files(database, files, retire=retire)
 
     summary = run(action)
     if as_json:

@@ -13,6 +13,7 @@ URL normalization lives in `tracker.urls`, shared with the crawler.
 
 from __future__ import annotations
 
+from tracker.outline.blocks import UnreadableOutline
 from tracker.outline.parse import Entry, Heading, Outline, normalize_title, parse_outline
 
-__all__ = ["Entry", "Heading", "Outline", "normalize_title", "parse_outline"]
+__all__ = ["Entry", "Heading", "Outline", "UnreadableOutline", "normalize_title", "parse_outline"]

@@ -10,6 +10,11 @@ fence or HTML block has ended, and each piece made only of plain paragraphs and 
 lists is read here, by CommonMark's rules for that subset. Pieces with anything else
 (indented or fenced code, HTML, quotes, tables, setext headings, reference definitions,
 tabs) go to markdown-it, which also decides where such a piece really ends.
+
+markdown-it drops, without a word, everything after a block nested deeper than its
+`maxNesting` (a list ten levels deep at its default). The outline's markdown-it allows
+`MAX_NESTING`, as deep as its recursion safely goes; a piece nested deeper still is read
+again with its lists and quotes flattened to one level, so every entry in it is kept.
 """
 
 from __future__ import annotations
@@ -26,9 +31,22 @@ _UNSAFE_RE = re.compile(_UNSAFE)
 # A list item marker followed by content that starts nothing but a paragraph.
 _ITEM_RE = re.compile(rf"( *)([-*+]|(\d{{1,9}})[.)])( {{1,4}})(?=\S)(?!{_UNSAFE})")
 _MAX_LIST_DEPTH = 8
+# Block nesting markdown-it is given (a list level takes two): about three frames of recursion each.
+MAX_NESTING = 64
+# The containers that open a line: blank space, quote markers and list markers, in any mix.
+_CONTAINERS_RE = re.compile(r"(?:[ \t]*(?:>|(?:[-*+]|\d{1,9}[.)])(?=[ \t]|$)))*[ \t]*")
+_QUOTE_ONLY_RE = re.compile(r"[ \t>]*")
 # Tokens that open a top-level block.
 _TOP_STARTS = frozenset({"paragraph_open", "heading_open", "html_block", "fence", "code_block", "hr", "table_open",
                          "blockquote_open", "bullet_list_open", "ordered_list_open"})
+
+
+class UnreadableOutline(ValueError):
+    """Part of a text could not be read into blocks; `line` (0-based) is where it starts."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line + 1}: {reason}")
+        self.line = line
 
 
 class Block(NamedTuple):
@@ -85,12 +103,54 @@ def _boundary(lines: list[str], number: int) -> bool:
     return line[:1] not in ("", " ", "\t") and not lines[number - 1].strip(" \t")
 
 
-def _md_parse(md: Any, text: str, env: dict[str, Any]) -> list[Any]:
+def _md_parse(md: Any, text: str, env: dict[str, Any], base: int = 0) -> list[Any]:
     """Block tokens of text; its reference definitions join env."""
     local: dict[str, Any] = {}
-    tokens = list(md.parse(text, local))
+    tokens = _whole_tokens(md, text, local, base)
     _merge_references(env, local)
     return tokens
+
+
+def _whole_tokens(md: Any, text: str, local: dict[str, Any], base: int) -> list[Any]:
+    """markdown-it's block tokens for all of text, its containers flattened where they nest too deep.
+
+    `base` is text's first line in the document, for the message of UnreadableOutline.
+    """
+    tokens = list(md.parse(text, local))
+    deep = _too_deep(tokens, md.options.maxNesting)
+    if deep is None:
+        return tokens
+    local.clear()
+    tokens = list(md.parse(flatten_containers(text), local))
+    if _too_deep(tokens, md.options.maxNesting) is not None:
+        raise UnreadableOutline(base + deep, f"blocks nested more than {md.options.maxNesting} deep")
+    return tokens
+
+
+def _too_deep(tokens: list[Any], limit: int) -> int | None:
+    """The line of the first block that reached markdown-it's nesting limit (its content is lost), or None."""
+    for tok in tokens:
+        if tok.nesting == 1 and tok.level >= limit - 1:
+            return tok.map[0] if tok.map else 0
+    return None
+
+
+def flatten_containers(text: str) -> str:
+    """text with every line's quote and list markers taken off: list items become items of one flat list.
+
+    Each line keeps its place, so line numbers still hold. An item with no text becomes a blank
+    line rather than a lone `-`, which under a paragraph would make it a heading.
+    """
+    out = []
+    for line in text.split("\n"):
+        prefix = _CONTAINERS_RE.match(line)
+        assert prefix is not None  # the pattern matches the empty string
+        content = line[prefix.end():]
+        if len(_QUOTE_ONLY_RE.match(line).group()) < prefix.end():  # type: ignore[union-attr]
+            out.append("- " + content if content else "")
+        else:
+            out.append(content)
+    return "\n".join(out)
 
 
 def _merge_references(env: dict[str, Any], local: dict[str, Any]) -> None:
@@ -105,9 +165,9 @@ def _closed_region(md: Any, lines: list[str], start: int, stop: int, env: dict[s
     """markdown-it's tokens for lines[start:stop] if the line at `stop` starts a block of its own, else None."""
     text = "\n".join(lines[start:stop])
     if stop >= len(lines):
-        return _md_parse(md, text, env)
+        return _md_parse(md, text, env, start)
     local: dict[str, Any] = {}
-    probe = list(md.parse(text + "\n" + lines[stop], local))
+    probe = _whole_tokens(md, text + "\n" + lines[stop], local, start)
     boundary = stop - start
     for index, tok in enumerate(probe):
         if tok.map and tok.map[0] >= boundary:

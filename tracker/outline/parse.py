@@ -17,7 +17,17 @@ from typing import Any
 
 from tracker import urls
 from tracker.outline import text as tx
-from tracker.outline.blocks import HEADING, HTML, ITEM, OTHER, PARA, ROW, Block, read_blocks
+from tracker.outline.blocks import (
+    HEADING,
+    HTML,
+    ITEM,
+    MAX_NESTING,
+    OTHER,
+    PARA,
+    ROW,
+    Block,
+    read_blocks,
+)
 from tracker.outline.inline import (
     BREAK,
     CODE,
@@ -83,7 +93,11 @@ def normalize_title(title: str) -> str:
 
 
 def parse_outline(text: str) -> Outline:
-    """Parse outline Markdown into headings, deduplicated entries and plain list lines; never raises."""
+    """Parse outline Markdown into headings, deduplicated entries and plain list lines.
+
+    Nesting at any depth is read (the deepest levels flattened); UnreadableOutline, where some part
+    could still not be read, is the only error.
+    """
     return _parse(text, fast=True)
 
 
@@ -96,6 +110,7 @@ def _markdown() -> Any:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table").disable("inline")
+    md.options["maxNesting"] = MAX_NESTING
     md.normalizeLink = _keep_link  # type: ignore[method-assign]
     return md
 
