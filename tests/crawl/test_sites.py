@@ -299,3 +299,90 @@ def test_a_byte_order_mark_outranks_the_header_and_the_meta(encoding: str, chars
     assert charsets.detect("text/html; charset=gbk", body) == charset
     assert charsets.detect(None, body) == charset
     assert generic.extract(page("https://e.org/bom", body, charset=charset)).title == "卷积神经网络"
+
+
+PAGES = __import__("pathlib").Path(__file__).parent / "pages"
+
+
+def _fixture(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def test_csdn_acw_sc_v2_script_page_is_blocked_wherever_it_is_served() -> None:
+    """CSDN's Alibaba Cloud WAF answers 200 with only a script that computes `acw_sc__v2` from `arg1`."""
+    body = _fixture("csdn_acw_sc_v2.html")
+    headers = {"content-type": "text/html; charset=utf-8"}
+    for url in ("https://blog.csdn.net/zhangsan/article/details/116300000",
+                "https://blog.csdn.net/zhangsan/category_1234.html", "https://blog.csdn.net/zhangsan"):
+        out = csdn.extract(page(url, body, headers=headers))
+        assert out.blocked == "csdn anti-bot script page (acw_sc__v2)", url
+        assert out.title is None and out.text == "" and out.children == ()
+    # The same page on any other host is a wall too.
+    assert generic.extract(page("https://docs.example.cn/a", body)).blocked == "anti-bot script page (acw_sc__v2)"
+
+
+@pytest.mark.parametrize("script", [
+    "document.cookie='__chk=1;path=/';location.reload();",
+    "setTimeout(function(){window.location.href='/?__js=1'},100)",
+    "var s='x';document.location = '/verify?' + s;",
+])
+def test_any_page_that_is_only_a_script_challenge_is_blocked(script: str) -> None:
+    html = f"<html><head><title>Just a moment</title></head><body><script>{script}</script>" \
+           "<noscript>Please enable JavaScript</noscript></body></html>"
+    for module, url in ((generic, "https://site.example/post/1"), (cnblogs, "https://www.cnblogs.com/u/p/1.html"),
+                        (csdn, "https://blog.csdn.net/u/article/details/1")):
+        out = module.extract(page(url, html))
+        assert out.blocked is not None and "script challenge" in out.blocked, module.NAME
+
+
+@pytest.mark.parametrize("html", [
+    # An app shell with no text but no cookie or reload either: not a wall, just nothing to read.
+    '<html><head><title>App</title></head><body><div id="root"></div><script src="/app.js"></script>'
+    "<script>window.__STATE__={}</script></body></html>",
+    # A page with text that also sets a cookie.
+    "<html><body><p>Pooling halves the map.</p><script>document.cookie='seen=1'</script></body></html>",
+])
+def test_pages_with_text_or_without_a_challenge_script_are_not_walls(html: str) -> None:
+    assert generic.extract(page("https://site.example/x", html)).blocked is None
+
+
+def test_csdn_title_suffix_is_cut_whatever_the_user_name_holds() -> None:
+    url = "https://blog.csdn.net/ex_user/category_12345678.html"
+    out = csdn.extract(page(url, _fixture("csdn_column_listing.html")))
+    assert out.title == "深度学习笔记专栏"
+    # The nickname on the page, unlike the id in the URL, also holds separators.
+    article = ("<html><head><title>LSTM 原理_张_三-x的博客-CSDN博客</title></head><body>"
+               "<a class='follow-nickName'>张_三-x</a><p>门控机制。</p></body></html>")
+    assert csdn.extract(page("https://blog.csdn.net/zhangsan/article/details/1", article)).title == "LSTM 原理"
+    # Without a name to go by, the plain rule still cuts a name without separators.
+    assert csdn.extract(page("https://blog.csdn.net/zhangsan/article/details/2",
+                             "<title>GRU 详解_李四的博客-CSDN博客</title>")).title == "GRU 详解"
+
+
+def test_csdn_column_listing_children_take_their_titles_from_the_title_element() -> None:
+    url = "https://blog.csdn.net/ex_user/category_12345678.html"
+    out = csdn.extract(page(url, _fixture("csdn_column_listing.html")))
+    assert out.meta["listing"] is True
+    assert [(c.url.split("?")[0], c.title) for c in out.children] == [
+        ("https://blog.csdn.net/ex_user/article/details/100000001", "卷积神经网络的池化层"),
+        ("https://blog.csdn.net/ex_user/article/details/100000002", "LSTM 的门控机制"),
+        ("https://blog.csdn.net/ex_user/article/details/100000003", "注意力机制入门"),
+    ]
+
+
+def test_csdn_blog_home_children_skip_type_badges_and_summaries() -> None:
+    out = csdn.extract(page("https://blog.csdn.net/zhangsan", _fixture("csdn_blog_list.html")))
+    assert out.title == "张_三的博客"
+    assert [c.title for c in out.children] == ["LSTM 原理详解", "梯度消失与梯度爆炸"]
+
+
+def test_cnblogs_listing_children_take_the_title_link_not_read_more_or_the_summary() -> None:
+    out = cnblogs.extract(page("https://www.cnblogs.com/lisi/tag/GAN/", _fixture("cnblogs_listing.html")))
+    assert out.meta["listing"] is True
+    assert [(c.url, c.title) for c in out.children] == [
+        ("https://www.cnblogs.com/lisi/p/16565000.html", "生成对抗网络的训练技巧"),
+        ("https://www.cnblogs.com/lisi/p/16570000.html", "WGAN 与推土机距离"),
+        ("https://www.cnblogs.com/lisi/archive/2022/09/01/16651234.html", "条件 GAN 笔记"),
+        # An image link and a "read more" come first; the link's title attribute beats its long text.
+        ("https://www.cnblogs.com/lisi/p/16700000.html", "StyleGAN 读后感"),
+    ]

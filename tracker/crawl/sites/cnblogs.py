@@ -10,7 +10,7 @@ import re
 
 from tracker.crawl.sites import Extracted, Page
 from tracker.crawl.sites.generic import describe
-from tracker.crawl.sites.html import parse
+from tracker.crawl.sites.html import parse, script_challenge
 from tracker.crawl.sites.listing import article_links
 
 NAME = "cnblogs"
@@ -27,6 +27,9 @@ def extract(page: Page) -> Extracted:
     """A post's title, date, author and tags; or a listing page's post links."""
     doc = parse(page)
     title, meta, text = describe(doc)
+    wall = script_challenge(doc, text)
+    if wall:
+        return Extracted(title=None, meta=meta, text="", blocked=f"cnblogs {wall}")
     if not _POST.search(page.final_url):
         meta["listing"] = True
         children = article_links(doc, lambda path: bool(_POST.search(path)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urljoin
 
@@ -16,6 +17,7 @@ from tracker.crawl.sites.html import (
     parse,
     person_names,
     reading_stats,
+    script_challenge,
 )
 
 NAME = "generic"
@@ -30,15 +32,18 @@ def _first(meta: dict[str, str], *keys: str) -> str | None:
     return next((meta[k] for k in keys if meta.get(k)), None)
 
 
-def describe(doc: Doc) -> tuple[str | None, dict[str, Any], str]:
-    """Title, metadata and main text of any page: the part every site extractor starts from."""
+def describe(doc: Doc, owners: Sequence[str] = ()) -> tuple[str | None, dict[str, Any], str]:
+    """Title, metadata and main text of any page: the part every site extractor starts from.
+
+    `owners`: names of the blog's owner, cut from the title's `…_NAME的博客` suffix (see `clean_title`).
+    """
     head = head_tags(doc)
     meta, ld = head["meta"], head["ld"]
     site = _first(meta, "og:site_name", "application-name")
     ld_title = ld_value(ld, "headline", "name")
     title = (_first(meta, "citation_title", "dc.title", "og:title", "twitter:title")
              or (ld_title if isinstance(ld_title, str) else None)
-             or clean_title(head["title"], site) or doc.first_text("//h1"))
+             or clean_title(head["title"], site, owners) or doc.first_text("//h1"))
     authors = head["authors"] or person_names(ld_value(ld, "author", "creator"))
     text = main_text(doc)
     canonical = head["links"].get("canonical")
@@ -64,11 +69,15 @@ def describe(doc: Doc) -> tuple[str | None, dict[str, Any], str]:
         "twitter_card": _first(meta, "twitter:card"),
         **reading_stats(text),
     }
-    return (clean_title(title, site) if title else None), {k: v for k, v in out.items() if v not in (None, [], "")}, \
-        text[:MAX_TEXT]
+    kept = {k: v for k, v in out.items() if v not in (None, [], "")}
+    return (clean_title(title, site, owners) if title else None), kept, text[:MAX_TEXT]
 
 
 def extract(page: Page) -> Extracted:
-    """Generic metadata of any HTML page."""
-    title, meta, text = describe(parse(page))
+    """Generic metadata of any HTML page; a page that is only a script challenge is blocked."""
+    doc = parse(page)
+    title, meta, text = describe(doc)
+    wall = script_challenge(doc, text)
+    if wall:
+        return Extracted(title=None, meta=meta, text="", blocked=wall)
     return Extracted(title=title, meta=meta, text=text)

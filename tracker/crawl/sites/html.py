@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,8 @@ MAX_TEXT = 3_000
 CJK_PER_MINUTE = 400
 WORDS_PER_MINUTE = 230
 _HEAD_END = re.compile(r"</head\s*>|<body[\s>]", re.I)
-_SUFFIXES = re.compile(r"\s*(?:[-_|–—]\s*)?(?:知乎|CSDN博客|CSDN|博客园|简书|掘金|GitHub)\s*$")
+# CSDN's blog home pages add the fields their owner writes about: `_CSDN博客-深度学习,机器学习领域博主`.
+_SUFFIXES = re.compile(r"\s*(?:[-_|–—]\s*)?(?:知乎|CSDN博客(?:-[^_|]{0,80}博主)?|CSDN|博客园|简书|掘金|GitHub)\s*$")
 
 
 @dataclass
@@ -184,8 +186,13 @@ def _flatten_ld(blocks: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def clean_title(title: str | None, site_name: str | None = None) -> str | None:
-    """A page title without its site suffix (` - 知乎`, `_CSDN博客`, ` - 博客园`, ` | Site`)."""
+def clean_title(title: str | None, site_name: str | None = None, owners: Sequence[str] = ()) -> str | None:
+    """A page title without its site suffix (` - 知乎`, `_CSDN博客`, ` - 博客园`, ` | Site`).
+
+    `owners` are the names the blog's owner may go by (the user id in its URL, the nickname on
+    the page): `标题_ex_user的博客` loses `_ex_user的博客` whole, although the name holds the
+    separator itself.
+    """
     if not title:
         return None
     title = " ".join(title.split())
@@ -193,8 +200,35 @@ def clean_title(title: str | None, site_name: str | None = None) -> str | None:
         title = re.sub(r"\s*[-_|–—]\s*$", "", title[: -len(site_name)])
     cleaned = _SUFFIXES.sub("", title)
     # `用户名的博客` after a separator is CSDN's and cnblogs' second suffix.
+    for name in sorted({" ".join(o.split()) for o in owners if o and o.strip()}, key=len, reverse=True):
+        if re.fullmatch(rf"{re.escape(name)}\s*的(?:博客|专栏)", cleaned):
+            return cleaned  # the blog's own home page: its name is its title
+        owned = re.sub(rf"\s*[-_|]\s*{re.escape(name)}\s*的(?:博客|专栏)\s*$", "", cleaned)
+        if owned != cleaned:
+            return owned or title
     cleaned = re.sub(r"\s*[-_|]\s*[^-_|]{1,30}的(?:博客|专栏)\s*$", "", cleaned)
     return cleaned or title
+
+
+# What a script standing in for a page does: set the cookie the server wants, then load the page
+# again. Alibaba Cloud's WAF (CSDN's acw_sc__v2 page) computes its cookie from `var arg1='…'`.
+_CHALLENGE_SCRIPT = re.compile(
+    r"document\.cookie\s*=|location\.(?:reload|replace|assign)\s*\(|(?:window|document)\.location(?:\.href)?\s*="
+    r"|\blocation\.href\s*=|\bvar\s+arg1\s*=", re.I)
+_ACW = re.compile(r"acw_sc__v2|\bvar\s+arg1\s*=", re.I)
+MAX_SCRIPT_SCAN = 200_000
+
+
+def script_challenge(doc: Doc, text: str) -> str | None:
+    """Why a 200 page is a script challenge, if it is: no visible text, only a script that sets a cookie or reloads."""
+    if text or doc.tree is None:
+        return None
+    code = "".join((el.text or "") for el in doc.tree.iter("script") if not el.get("src"))[:MAX_SCRIPT_SCAN]
+    if _ACW.search(code):
+        return "anti-bot script page (acw_sc__v2)"
+    if _CHALLENGE_SCRIPT.search(code):
+        return "script challenge page (no content without running its script)"
+    return None
 
 
 _HIDDEN = ("script", "style", "noscript", "template", "svg")
