@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from tracker.errors import UsageError
 from tracker.store import db as dbmod
 from tracker.store.models import Event, Fetch, Paper
-from tracker.store.states import KINDS, PAPER_STATES, STATUSES
+from tracker.store.states import KINDS, PAPER_STATES, STATUSES, FetchState, Kind, PaperState, Status, is_status
 from tracker.timeutil import iso_local
 from tracker.topics import check_topic
 
@@ -31,7 +31,7 @@ MARKABLE = STATUSES
 class FetchView:
     """The crawler's last word on an item's URL."""
 
-    state: str
+    state: FetchState
     http_status: int | None
     title: str | None
     checked_at: str | None
@@ -46,8 +46,8 @@ class ItemView:
     id: int
     url: str | None
     title: str
-    kind: str
-    status: str
+    kind: Kind
+    status: Status | PaperState
     topics: list[str]
     section: str
     arxiv_id: str | None
@@ -88,9 +88,9 @@ class MarkResult:
     unchanged: int
 
 
-def check_status(word: str) -> str:
+def check_status(word: str) -> Status:
     """A status word the learner may set, or UsageError."""
-    if word not in MARKABLE:
+    if not is_status(word):
         raise UsageError(f"unknown status {word!r}: use one of {', '.join(MARKABLE)}")
     return word
 
@@ -167,7 +167,7 @@ def _paper_json(paper: Any) -> dict[str, Any] | None:
     return out
 
 
-def mark(conn: Connection, refs: Sequence[str], status: str, at: datetime, note: str | None) -> MarkResult:
+def mark(conn: Connection, refs: Sequence[str], status: Status, at: datetime, note: str | None) -> MarkResult:
     """Give items a status at time `at` (naive UTC), each change an event; all refs resolve first."""
     check_status(status)
     ids = list(dict.fromkeys(dbmod.resolve_item(conn, ref) for ref in refs))

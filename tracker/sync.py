@@ -8,24 +8,40 @@ pipeline runs under the sync lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tracker.errors import TrackerError
 
 if TYPE_CHECKING:
+    from tracker.crawl.run import CrawlSummary
+    from tracker.ingest import ImportSummary
+    from tracker.papers.fetch import FetchSummary
     from tracker.report.progress import Progress
     from tracker.store.db import Database
 
-Step = Callable[[], dict[str, Any]]
+JSON = dict[str, object]
+
+
+@dataclass(frozen=True)
+class StepDone:
+    """What a step that ran to its end reports: its summary for scripts, and one line for people."""
+
+    data: JSON
+    line: str
+
+
+Step = Callable[[], StepDone]
 
 
 @dataclass
 class SyncSummary:
     """What each step reported, and the steps that could not complete."""
 
-    steps: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    steps: dict[str, JSON | None] = field(default_factory=dict)
+    lines: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -33,7 +49,7 @@ class SyncSummary:
         """True when every step ran to its end (single failed links do not count)."""
         return not self.failed
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JSON:
         """The contract's shape: each step's summary under its name, plus what failed."""
         return {**self.steps, "failed": self.failed}
 
@@ -45,14 +61,14 @@ class SyncReport:
     summary: SyncSummary
     progress: Progress
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> JSON:
         """`tracker sync --json`: the steps under their names, what failed, and progress."""
         return {**self.summary.as_json(), "progress": self.progress.as_json()}
 
     def lines(self) -> list[str]:
-        """One line per step, for a person or a log."""
-        return [step_line(name, self.summary.steps[name], self.summary.failed.get(name))
-                for name in self.summary.steps]
+        """One line per step, for a person or a log: `crawl: 90 checked — 3 ok, 79 blocked (login)`."""
+        return [f"{name}: failed — {self.summary.failed[name]}" if name in self.summary.failed
+                else f"{name}: {self.summary.lines[name]}" for name in self.summary.steps]
 
 
 def run_steps(steps: list[tuple[str, Step]]) -> SyncSummary:
@@ -60,13 +76,15 @@ def run_steps(steps: list[tuple[str, Step]]) -> SyncSummary:
     summary = SyncSummary()
     for name, step in steps:
         try:
-            summary.steps[name] = step()
+            done = step()
         except TrackerError as exc:
             summary.steps[name] = None
             summary.failed[name] = str(exc)
         except Exception as exc:  # a whole step broke: say so, keep going, exit 1 at the end
             summary.steps[name] = None
             summary.failed[name] = f"{type(exc).__name__}: {exc}"
+        else:
+            summary.steps[name], summary.lines[name] = done.data, done.line
     return summary
 
 
@@ -76,94 +94,80 @@ def sync(database: Database) -> SyncReport:
     from tracker.report.progress import compute_progress
 
     with lock.exclusive(lock.lock_path_for(database.url, config.user_data_dir())):
-        summary = run_steps([("import", lambda: import_seeds(database)), ("crawl", lambda: crawl_due(database)),
-                             ("papers", lambda: fetch_papers(database)), ("weeks", lambda: close_weeks(database))])
+        summary = run_steps([("import", lambda: import_step(database)), ("crawl", lambda: crawl_step(database)),
+                             ("papers", lambda: papers_step(database)), ("weeks", lambda: weeks_step(database))])
         with database.read() as conn:
             return SyncReport(summary=summary, progress=compute_progress(conn))
 
 
-def import_seeds(database: Database) -> dict[str, Any]:
-    """The import step: every outline of the workspace's seeds."""
+def import_step(database: Database) -> StepDone:
+    """Import every outline of the workspace's seeds."""
     from tracker import config, ingest
 
     seeds = config.seeds_dir()
-    paths = ingest.outline_paths(seeds, []) if seeds else []
-    return ingest.import_files(database, paths).as_json()
+    summary = ingest.import_files(database, ingest.outline_paths(seeds, []) if seeds else [])
+    return StepDone(summary.as_json(), import_line(summary))
 
 
-def crawl_due(database: Database) -> dict[str, Any]:
-    """The crawl step, with the polite defaults; its failures grouped by cause under `causes`."""
+def crawl_step(database: Database) -> StepDone:
+    """Crawl what is due with the polite defaults; failures grouped by cause under `causes`."""
     from tracker.crawl.causes import causes_since
     from tracker.crawl.run import crawl
     from tracker.crawl.settings import Settings
     from tracker.store.db import utcnow
 
     started = utcnow()
-    counts = crawl(database, Settings()).as_json()
+    summary = crawl(database, Settings())
     with database.read() as conn:
         causes = causes_since(conn, started)
-    return {**counts, "causes": {state: dict(found) for state, found in causes.items()}}
+    data: JSON = {**summary.as_json(), "causes": {state: dict(found) for state, found in causes.items()}}
+    return StepDone(data, crawl_line(summary, causes))
+
+
+def papers_step(database: Database) -> StepDone:
+    """Fetch new papers for every stored topic and the daily feeds."""
+    summary = fetch_papers(database)
+    return StepDone(summary.as_json(), papers_line(summary))
+
+
+def weeks_step(database: Database) -> StepDone:
+    """Weeks that ended since the last sync get their checkpoint, so old weeks report fast."""
+    from tracker.report.moments import close_weeks
+
+    with database.write() as conn:
+        closed = close_weeks(conn)
+    return StepDone({"closed": closed}, f"{closed} closed")
 
 
 def fetch_papers(database: Database, topic: str | None = None, days: int | None = None,
-                 max_results: int | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """The papers step (and `tracker papers fetch`): every stored topic's query and the daily feeds."""
+                 max_results: int | None = None, progress: Callable[[str], None] | None = None) -> FetchSummary:
+    """A paper fetch over the stored topics (the papers step, and `tracker papers fetch`)."""
     from tracker import topics
     from tracker.papers.fetch import fetch_papers as fetch
 
     with database.read() as conn:
         defs = topics.topic_defs(conn)
-    return dict(fetch(database, defs, topic=topic, days=days, max_results=max_results, progress=progress).as_json())
+    return fetch(database, defs, topic=topic, days=days, max_results=max_results, progress=progress)
 
 
-def close_weeks(database: Database) -> dict[str, Any]:
-    """Weeks that ended since the last sync get their checkpoint, so old weeks report fast."""
-    from tracker.report.moments import close_weeks as close
-
-    with database.write() as conn:
-        return {"closed": close(conn)}
+def import_line(summary: ImportSummary) -> str:
+    """An import in words."""
+    return (f"{summary.files} file(s), {summary.topics} topics: {summary.added} added, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged, {summary.retired} retired")
 
 
-def step_line(name: str, data: Mapping[str, Any] | None, failed: str | None = None) -> str:
-    """`crawl: 90 checked — 3 ok, 79 blocked (login), 8 error (offline)`: one step for people."""
-    if failed is not None or data is None:
-        return f"{name}: failed — {failed or 'no result'}"
-    describe = _DESCRIBE.get(name)
-    return f"{name}: {describe(data) if describe else _plain(data)}"
-
-
-def import_line(data: Mapping[str, Any]) -> str:
-    """An import summary in words."""
-    items = data["items"]
-    return (f"{data['files']} file(s), {data['topics']} topics: {items['added']} added, {items['updated']} updated, "
-            f"{items['unchanged']} unchanged, {items['retired']} retired")
-
-
-def crawl_line(data: Mapping[str, Any]) -> str:
-    """A crawl summary in words, failures grouped by cause."""
-    from collections import Counter
-
+def crawl_line(summary: CrawlSummary, causes: dict[str, Counter[str]]) -> str:
+    """A crawl in words, its failures grouped by cause."""
     from tracker.crawl.causes import summary_line
 
-    causes = {state: Counter(found) for state, found in (data.get("causes") or {}).items()}
-    return summary_line(data, causes)
+    return summary_line(summary.as_json(), causes)
 
 
-def papers_line(data: Mapping[str, Any]) -> str:
-    """A paper fetch in words; its errors grouped, not one line each."""
-    line = (f"{data['queries']} queries, {data['fetched']} fetched — {data['new']} new, {data['updated']} updated"
-            + (f", {data['resolved']} outline links resolved" if data.get("resolved") else ""))
-    errors = list(data.get("errors") or [])
-    if errors:
-        first = errors[0]
-        line += f"; {len(errors)} failed ({first}{', …' if len(errors) > 1 else ''})"
+def papers_line(summary: FetchSummary) -> str:
+    """A paper fetch in words; its errors summed up, not one line each."""
+    line = (f"{summary.queries} queries, {summary.fetched} fetched — {summary.new} new, {summary.updated} updated"
+            + (f", {summary.resolved} outline links resolved" if summary.resolved else ""))
+    if summary.errors:
+        more = len(summary.errors) - 1
+        line += f"; {len(summary.errors)} failed ({summary.errors[0]}{f', and {more} more' if more else ''})"
     return line
-
-
-def _plain(data: Mapping[str, Any]) -> str:
-    return ", ".join(f"{value} {key}" for key, value in data.items() if isinstance(value, int | float))
-
-
-_DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "import": import_line, "crawl": crawl_line, "papers": papers_line,
-}

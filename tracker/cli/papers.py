@@ -24,13 +24,11 @@ def papers_fetch_cmd(
     lines = None if as_json or not sys.stderr.isatty() else say
     summary = run(lambda database: fetch_papers(database, topic, days, max_results, lines))
     if as_json:
-        emit_json(summary)
+        emit_json(summary.as_json())
         return
     print(papers_line(summary))
-    for slug, n in summary["topics"].items():
+    for slug, n in summary.topics.items():
         print(f"  {slug}: {n}")
-    for error in summary["errors"]:
-        print(f"  failed: {error}")
 
 
 @papers_app.command("inbox")
