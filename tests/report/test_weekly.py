@@ -133,3 +133,23 @@ def test_local_times_of_a_week_read_as_iso_local_would(label: str, local_tz: str
     local = local_iso(week)
     moments = [week.start + timedelta(minutes=37 * i) for i in range(7 * 24 * 60 // 37)] + [week.last_moment]
     assert [local(m) for m in moments] == [iso_local(m) for m in moments]
+
+
+def test_a_new_tracker_has_no_stale_topics_and_an_old_one_does(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    """Stale means "existed four weeks ago and untouched since", not "imported this morning"."""
+    from datetime import timedelta
+
+    from tracker.store import db as dbmod
+    from tracker.store.tables import item_t
+
+    ids = setup(cli, tmp_path)
+    assert cli.json("report", "weekly")["untouched"] == []
+    database = dbmod.open_db("sqlite:///" + str(db_path))
+    with database.write() as conn:  # Basics and Optimization were imported six weeks ago
+        conn.execute(item_t.update().where(item_t.c.id.in_([ids["Basics one"], ids["Basics two"], ids["Opt one"]]))
+                     .values(added_at=dbmod.utcnow() - timedelta(weeks=6)))
+    database.close()
+    cli("mark", str(ids["Opt one"]), "reading")
+    report = cli.json("report", "weekly")
+    assert report["untouched"] == ["Basics"]  # Optimization was touched; Generative models is new
+    assert "Untouched for four weeks or more: Basics." in cli("report", "weekly").stdout

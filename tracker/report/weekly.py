@@ -188,14 +188,19 @@ def _history(conn: Connection, week: Week, closed: dict[datetime, tuple[int, int
 
 
 def _untouched(conn: Connection, week: Week) -> list[str]:
-    """Topics, in outline order, none of whose items changed status in the four weeks up to the week's end."""
+    """Topics, in outline order, that existed four weeks before the week's end and none of whose items
+    changed status since."""
     since = week.end - timedelta(weeks=UNTOUCHED_WEEKS)
     # Asked per topic, so a topic stops at its first changed item; SQLite walks each topic's items
     # by the slug index and probes each one's events by the (item_id, at) index.
     active = exists(select(tag_t.c.item_id).select_from(tag_t.join(event_t, event_t.c.item_id == tag_t.c.item_id))
                     .where(tag_t.c.slug == topic_t.c.slug, tag_t.c.origin != "untag",
                            event_t.c.at >= since, event_t.c.at < week.end))
-    query = (select(topic_t.c.title).where(~active)
+    # A topic only counts once it existed four weeks ago: one of its items was on the list by then
+    # (a brand-new tracker has nothing stale).
+    existed = exists(select(tag_t.c.item_id).select_from(tag_t.join(item_t, item_t.c.id == tag_t.c.item_id))
+                     .where(tag_t.c.slug == topic_t.c.slug, tag_t.c.origin != "untag", item_t.c.added_at <= since))
+    query = (select(topic_t.c.title).where(existed, ~active)
              .order_by(topic_t.c.outline_id, topic_t.c.position, topic_t.c.id))
     return [title for (title,) in conn.execute(query)]
 
