@@ -6,10 +6,14 @@ feeds, and a page titled `<script>…` must show as text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
 from tracker.report.weekly import Entry, WeeklyReport
+
+# Where an item's page is (the web app's); the CLI's file links nowhere.
+Link = Callable[[int], str]
 
 STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Noto Sans CJK SC",sans-serif;
@@ -27,12 +31,24 @@ def esc(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
-def _entries(entries: list[Entry]) -> str:
+def _title(title: str, item_id: int | None, link: Link | None) -> str:
+    """An item's title, as a link to its page where the report is shown by the web app."""
+    if link is None or item_id is None:
+        return esc(title)
+    return f'<a href="{esc(link(item_id))}">{esc(title)}</a>'
+
+
+def _entries(entries: list[Entry], link: Link | None = None, start: int = 0, count: int | None = None) -> str:
     if not entries:
         return '<p class="muted">none</p>'
-    rows = "".join(f"<li>{esc(e.title)} <span class=\"muted\">— {esc(', '.join(e.topics) or 'no topic')}, "
-                   f"{esc((e.at or '')[:10])}</span></li>" for e in entries)
-    return f"<ul>{rows}</ul>"
+    shown = entries[start:] if count is None else entries[start:start + count]
+    rows = "".join(f"<li>{_title(e.title, e.id, link)} <span class=\"muted\">— "
+                   f"{esc(', '.join(e.topics) or 'no topic')}, {esc((e.at or '')[:10])}</span></li>" for e in shown)
+    note = ""
+    if len(shown) < len(entries):
+        note = (f'<p class="muted shown">{start + 1 if shown else start}–{start + len(shown)} '
+                f'of {len(entries)}</p>')
+    return f"{note}<ul>{rows}</ul>"
 
 
 def weeks_chart(history: list[dict[str, Any]], width: int = 640, height: int = 180) -> str:
@@ -82,7 +98,7 @@ def _topics_table(report: WeeklyReport) -> str:
             "<th>change</th></tr>" + "".join(rows) + "</table>")
 
 
-def _extras(report: WeeklyReport) -> str:
+def _extras(report: WeeklyReport, link: Link | None = None) -> str:
     parts = []
     if report.untouched:
         parts.append(f"<p>Untouched for four weeks or more: {esc(', '.join(report.untouched))}.</p>")
@@ -91,27 +107,44 @@ def _extras(report: WeeklyReport) -> str:
             f"<li>{esc(g['title'])}: {g['digested']}/{g['goal']} this week, {esc(g['pace'])}</li>"
             for g in report.goals) + "</ul>")
     if report.stalled:
-        parts.append("<h2>Stalled</h2>" + _entries(report.stalled))
+        parts.append("<h2>Stalled</h2>" + _entries(report.stalled, link))
     if report.links:
         parts.append("<h2>Links found gone or blocked</h2><ul>" + "".join(
-            f"<li>{esc(link['title'])} <span class=\"muted\">({esc(link['state'])}) {esc(link['url'])}</span></li>"
-            for link in report.links) + "</ul>")
+            f"<li>{_title(gone['title'], gone['id'], link)} <span class=\"muted\">({esc(gone['state'])}) "
+            f"{esc(gone['url'])}</span></li>" for gone in report.links) + "</ul>")
     if report.papers:
         parts.append("<h2>New papers</h2><ul>" + "".join(
-            f"<li><b>{esc(slug)}</b>: {esc('; '.join(p['title'] for p in papers))}</li>"
+            f"<li><b>{esc(slug)}</b>: {'; '.join(_title(p['title'], p['id'], link) for p in papers)}</li>"
             for slug, papers in report.papers.items()) + "</ul>")
     if report.suggestions:
         parts.append("<h2>Next week</h2><ul>" + "".join(
-            f"<li>{esc(s['title'])} <span class=\"muted\">— {esc(s['reason'])}</span></li>"
+            f"<li>{_title(s['title'], s['id'], link)} <span class=\"muted\">— {esc(s['reason'])}</span></li>"
             for s in report.suggestions) + "</ul>")
     return "".join(parts)
 
 
-def render_html(report: WeeklyReport) -> str:
-    """The whole page."""
+def render_body(report: WeeklyReport, link: Link | None = None, start: int = 0, count: int | None = None) -> str:
+    """The report's content, without the page around it: `render_html` wraps it, the web app shows it.
+
+    `link` makes titles links to item pages; `start` and `count` show a slice of the digested and
+    started lists (a busy week lists thousands), with a line saying which.
+    """
     summary = (f"Digested {len(report.digested)}, started {len(report.started)}, added {report.added}, "
                f"new papers {report.new_papers}. Streak: {report.streak_days} day(s). "
                f"Overall {report.percent:.1f}% ({report.delta:+.1f}).")
+    return (
+        f"<h1>Week {esc(report.week)}</h1><p class=\"muted\">{esc(report.start)} – {esc(report.end)}</p>"
+        f"<p class=\"summary\">{esc(summary)}</p>"
+        f"<h2>Digested per week</h2>{weeks_chart(report.history)}"
+        f"<h2>Progress per topic</h2>{topics_chart(report)}"
+        f"<h2>Digested</h2>{_entries(report.digested, link, start, count)}"
+        f"<h2>Started</h2>{_entries(report.started, link, start, count)}"
+        f"<h2>Topics</h2>{_topics_table(report)}{_extras(report, link)}"
+    )
+
+
+def render_html(report: WeeklyReport) -> str:
+    """The whole page."""
     return (
         "<!DOCTYPE html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
@@ -119,10 +152,5 @@ def render_html(report: WeeklyReport) -> str:
         # A data: icon, so a browser asks no server for /favicon.ico.
         "<link rel=\"icon\" href=\"data:,\">"
         f"<title>Week {esc(report.week)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>Week {esc(report.week)}</h1><p class=\"muted\">{esc(report.start)} – {esc(report.end)}</p>"
-        f"<p class=\"summary\">{esc(summary)}</p>"
-        f"<h2>Digested per week</h2>{weeks_chart(report.history)}"
-        f"<h2>Progress per topic</h2>{topics_chart(report)}"
-        f"<h2>Digested</h2>{_entries(report.digested)}<h2>Started</h2>{_entries(report.started)}"
-        f"<h2>Topics</h2>{_topics_table(report)}{_extras(report)}</body></html>\n"
+        f"{render_body(report)}</body></html>\n"
     )
