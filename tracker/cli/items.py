@@ -9,11 +9,11 @@ from typing import Any
 import typer
 
 from tracker.cli.app import JsonOpt, app, read_tx, run, state, user_errors, write_file, write_tx
-from tracker.cli.output import console, emit_json
+from tracker.cli.output import console, emit_json, plain, rich_text
 from tracker.errors import UsageError
 
 
-@app.command("import")
+@app.command("import", epilog="Example: tracker import seeds/deep-learning.md")
 def import_cmd(
     paths: list[Path] = typer.Argument(None, help="Outline files (default: every outline in seeds/)."),
     retire: bool = typer.Option(False, "--retire", help="Retire removed entries even when they are more than "
@@ -35,7 +35,7 @@ def import_cmd(
               f"{summary.unchanged} unchanged, {summary.retired} retired")
 
 
-@app.command("topics")
+@app.command("topics", epilog="Example: tracker topics --json")
 def topics_cmd(as_json: bool = JsonOpt) -> None:
     """The outline topics, in outline order."""
     from tracker import topics
@@ -48,11 +48,11 @@ def topics_cmd(as_json: bool = JsonOpt) -> None:
 
     table = Table("slug", "title", "group", "query")
     for r in rows:
-        table.add_row(str(r["slug"]), str(r["title"]), str(r["group"]), str(r["query"] or ""))
+        table.add_row(rich_text(r["slug"]), rich_text(r["title"]), str(r["group"]), rich_text(r["query"] or ""))
     console().print(table)
 
 
-@app.command("list")
+@app.command("list", epilog="Example: tracker list --topic cnn --status unread --limit 5")
 def list_cmd(
     status: str | None = typer.Option(None, "--status", help="unread, reading, digested, skipped, inbox, dismissed"),
     topic: str | None = typer.Option(None, "--topic", help="Topic slug."),
@@ -73,11 +73,12 @@ def list_cmd(
 
     table = Table("id", "status", "kind", "title", "topics", "fetch")
     for r in rows:
-        table.add_row(str(r.id), r.status, r.kind, r.title, ", ".join(r.topics), r.fetch.state if r.fetch else "")
+        table.add_row(str(r.id), r.status, r.kind, rich_text(r.title), rich_text(", ".join(r.topics)),
+                      r.fetch.state if r.fetch else "")
     console().print(table)
 
 
-@app.command("show")
+@app.command("show", epilog="Example: tracker show 12")
 def show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id."), as_json: bool = JsonOpt) -> None:
     """One item: status, topics, notes, history, crawl and paper details."""
     from tracker import items
@@ -87,31 +88,30 @@ def show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id."), as_js
         emit_json(detail.as_json())
         return
     view = detail.item
-    lines = [f"[bold]{view.title}[/bold]  (#{view.id}, {view.kind}, {view.status})"]
+    lines = []
     if view.url:
-        lines.append(view.url)
+        lines.append(plain(view.url))
     if view.section:
-        lines.append(f"section: {view.section}")
-    lines.append(f"topics: {', '.join(view.topics) or '-'}")
+        lines.append(f"section: {plain(view.section)}")
+    lines.append(f"topics: {plain(', '.join(view.topics)) or '-'}")
     if view.fetch:
-        lines.append(f"fetch: {view.fetch.state} {view.fetch.http_status or ''} {view.fetch.title or ''} "
+        lines.append(f"fetch: {view.fetch.state} {view.fetch.http_status or ''} {plain(view.fetch.title or '')} "
                      f"({view.fetch.checked_at})")
     if detail.wayback:
-        lines.append(f"archived copy: {detail.wayback}")
+        lines.append(f"archived copy: {plain(detail.wayback)}")
     if detail.paper:
-        lines.append(f"paper: {', '.join(detail.paper['authors'][:5])} — {detail.paper['published']}")
+        lines.append(f"paper: {plain(', '.join(detail.paper['authors'][:5]))} — {detail.paper['published']}")
     if detail.notes:
-        lines.append("notes:\n  " + detail.notes.replace("\n", "\n  "))
+        lines.append("notes:\n  " + plain(detail.notes, lines=True).replace("\n", "\n  "))
     for event in detail.history:
-        lines.append(f"  {event['at']}  {event['status']}" + (f"  ({event['note']})" if event["note"] else ""))
-    from rich.markup import escape
-
+        lines.append(f"  {event['at']}  {event['status']}" + (f"  ({plain(event['note'])})" if event["note"] else ""))
     out = console()
-    for i, line in enumerate(lines):
-        out.print(line if i == 0 else escape(line), highlight=False)
+    out.print(rich_text(view.title, style="bold") + f"  (#{view.id}, {view.kind}, {view.status})", highlight=False)
+    for line in lines:
+        out.print(line, highlight=False)
 
 
-@app.command("mark")
+@app.command("mark", epilog="Example: tracker mark 12 13 digested --at 2026-11-20 --note \"BN, §3\"")
 def mark_cmd(
     args: list[str] = typer.Argument(..., metavar="ITEM... STATUS", help="Items, then a status."),
     at: str | None = typer.Option(None, "--at", help="When: ISO date or date-time, local time (default now)."),
@@ -134,7 +134,7 @@ def mark_cmd(
         print(f"{result.changed} changed, {result.unchanged} unchanged")
 
 
-@app.command("note")
+@app.command("note", epilog="Example: tracker note 12 \"reread section 3\"")
 def note_cmd(item: str = typer.Argument(...), text: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
     """Add a line to an item's notes."""
     from tracker import items
@@ -146,7 +146,7 @@ def note_cmd(item: str = typer.Argument(...), text: str = typer.Argument(...), a
         print(f"noted on #{item_id}")
 
 
-@app.command("tag")
+@app.command("tag", epilog="Example: tracker tag 12 optimization")
 def tag_cmd(item: str = typer.Argument(...), slug: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
     """Tag an item with a topic by hand (wins over automatic tags, survives re-import)."""
     from tracker import items
@@ -155,7 +155,7 @@ def tag_cmd(item: str = typer.Argument(...), slug: str = typer.Argument(...), as
     emit_json({"id": item_id, "tagged": slug}) if as_json else print(f"#{item_id} tagged {slug}")
 
 
-@app.command("untag")
+@app.command("untag", epilog="Example: tracker untag 12 cnn")
 def untag_cmd(item: str = typer.Argument(...), slug: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
     """Remove a topic from an item by hand (stays removed across re-imports)."""
     from tracker import items
@@ -164,7 +164,7 @@ def untag_cmd(item: str = typer.Argument(...), slug: str = typer.Argument(...), 
     emit_json({"id": item_id, "untagged": slug}) if as_json else print(f"#{item_id} untagged {slug}")
 
 
-@app.command("classify")
+@app.command("classify", epilog="Example: tracker classify \"Graph Convolutional Networks for text\"")
 def classify_cmd(
     text: list[str] = typer.Argument(..., help="A title or any text."),
     limit: int | None = typer.Option(None, "--limit", help="At most N topics."),
@@ -184,10 +184,10 @@ def classify_cmd(
         print("no topic fits")
     else:
         for g in guesses:
-            print(f"{g.score:.3f}  {g.slug}  {g.title}")
+            print(f"{g.score:.3f}  {plain(g.slug)}  {plain(g.title)}")
 
 
-@app.command("export")
+@app.command("export", epilog="Example: tracker export --format markdown --out journal/outline.md")
 def export_cmd(
     fmt: str = typer.Option("json", "--format", help="json, csv, markdown or bibtex."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout."),
@@ -208,7 +208,7 @@ def export_cmd(
         write_file(out, text)
 
 
-@app.command("info")
+@app.command("info", epilog="Example: tracker info")
 def info_cmd(as_json: bool = JsonOpt) -> None:
     """Which database, seeds and endpoints are in use."""
     from tracker import config

@@ -11,7 +11,7 @@ from tracker.cli.app import JsonOpt, check_limit_and_topic, papers_app, read_tx,
 from tracker.cli.output import emit_json, say
 
 
-@papers_app.command("fetch")
+@papers_app.command("fetch", epilog="Example: tracker papers fetch --topic gan --days 7")
 def papers_fetch_cmd(
     topic: str | None = typer.Option(None, "--topic", help="Only this topic's query and feed matches."),
     days: int | None = typer.Option(None, "--days", help="Look back N days instead of since the last fetch."),
@@ -31,7 +31,7 @@ def papers_fetch_cmd(
         print(f"  {slug}: {n}")
 
 
-@papers_app.command("inbox")
+@papers_app.command("inbox", epilog="Example: tracker papers inbox --topic gnn --limit 20")
 def papers_inbox_cmd(
     topic: str | None = typer.Option(None, "--topic", help="Only this topic."),
     limit: int | None = typer.Option(None, "--limit", help="At most N papers."),
@@ -65,19 +65,19 @@ def _move_papers(refs: list[str], to: str, as_json: bool) -> None:
         print(f"{result.changed} changed, {result.unchanged} unchanged")
 
 
-@papers_app.command("accept")
+@papers_app.command("accept", epilog="Example: tracker papers accept 2401.00001 311")
 def papers_accept_cmd(items_: list[str] = typer.Argument(..., metavar="ITEM..."), as_json: bool = JsonOpt) -> None:
     """Move papers from the inbox onto the reading list (as unread)."""
     _move_papers(items_, "unread", as_json)
 
 
-@papers_app.command("dismiss")
+@papers_app.command("dismiss", epilog="Example: tracker papers dismiss 312 313")
 def papers_dismiss_cmd(items_: list[str] = typer.Argument(..., metavar="ITEM..."), as_json: bool = JsonOpt) -> None:
     """Dismiss papers: they leave the inbox and never come back."""
     _move_papers(items_, "dismissed", as_json)
 
 
-@papers_app.command("show")
+@papers_app.command("show", epilog="Example: tracker papers show 1512.03385")
 def papers_show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id."), as_json: bool = JsonOpt) -> None:
     """A paper's metadata and abstract."""
     from tracker import items

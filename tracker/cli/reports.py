@@ -24,7 +24,7 @@ from tracker.cli.output import console, emit_json
 from tracker.errors import UsageError
 
 
-@report_app.command("weekly")
+@report_app.command("weekly", epilog="Example: tracker report weekly --week 2026-W47 --format html --out w47.html")
 def report_weekly_cmd(
     week: str | None = typer.Option(None, "--week", help="ISO week, e.g. 2026-W47 (default: this week)."),
     fmt: str = typer.Option("md", "--format", help="md, html or json."),
@@ -58,7 +58,7 @@ def report_weekly_cmd(
         print(out)
 
 
-@app.command("goal")
+@app.command("goal", epilog="Example: tracker goal cnn 3")
 def goal_cmd(
     slug: str | None = typer.Argument(None, help="Topic slug (omit to list goals)."),
     per_week: int | None = typer.Argument(None, help="Items to digest per week; 0 removes the goal."),
@@ -80,7 +80,7 @@ def goal_cmd(
             print(f"{row['slug']}: {row['per_week']} per week")
 
 
-@app.command("next")
+@app.command("next", epilog="Example: tracker next --topic gnn --limit 3")
 def next_cmd(
     limit: int = typer.Option(10, "--limit", help="At most N suggestions."),
     topic: str | None = typer.Option(None, "--topic", help="Only this topic."),
@@ -103,7 +103,7 @@ def next_cmd(
         print(f"#{s.id:<5} {s.title}\n       {s.reason}")
 
 
-@app.command("progress")
+@app.command("progress", epilog="Example: tracker progress")
 def progress_cmd(as_json: bool = JsonOpt) -> None:
     """Progress per outline topic, grouped as the outline groups them, with overall totals."""
     from tracker.report.progress import compute_progress, render_progress

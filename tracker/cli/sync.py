@@ -8,12 +8,9 @@ from tracker.cli.app import JsonOpt, app, run, user_errors
 from tracker.cli.output import console, emit_json
 
 
-@app.command("sync")
+@app.command("sync", epilog="Example: tracker sync >> db/sync.log 2>&1")
 def sync_cmd(as_json: bool = JsonOpt) -> None:
-    """The main job: import the seeds, crawl what is due, fetch new papers, then print progress.
-
-    Example: tracker sync >> db/sync.log 2>&1
-    """
+    """The main job: import the seeds, crawl what is due, fetch new papers, then print progress."""
     from tracker.report.progress import render_progress
     from tracker.sync import sync
 
