@@ -1,6 +1,6 @@
 """Inline Markdown -> a flat list of small tokens, the same whichever way it was parsed.
 
-markdown-it-py is exact but slow (about 1.5 s per 10,000 entries here), while most
+markdown-it-py is exact but slow on large outlines (docs/benchmarks.md), while most
 inline text in a reading list is plain words, `[text](url)` links and `**bold**`.
 `InlineParser` parses that common subset itself, by markdown-it's own rules, and gives
 everything else (code spans, escapes, entities, HTML, images, odd emphasis, reference

@@ -2,8 +2,8 @@
 
 Strict on purpose: the `arxiv` package's own parser (4.x) reads with lxml's recover mode and
 skips entries without `<published>`, so a truncated page looks like a short one and the API's
-error entry disappears; here both are errors the caller retries and reports. feedparser is about
-eight times slower on a 2,000-entry page (bench/bench_papers.py prints both).
+error entry disappears; here both are errors the caller retries and reports. feedparser is also
+much slower on a large page (bench/bench_papers.py prints both).
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ def moved_back(conn: Connection, progress: Progress, at: datetime, later: dateti
 
     Python sees one row per (topic, status later, status then).
     """
-    # Counts are flat dataclasses: copying each is a hundred times cheaper than deepcopy's generic walk.
+    # Counts are flat dataclasses: copying each is far cheaper than deepcopy's generic walk.
     progress = replace(progress, topics=[replace(t) for t in progress.topics])
     events = conn.execute(select(func.count()).where(_after(at, later))).scalar_one()
     if events:

@@ -166,7 +166,7 @@ def m004_goals(conn: Connection) -> None:
 
 
 # The tally: how many live (not retired) items are in each status, overall (slug '') and per topic
-# tag. Reports read it instead of joining every tag to its item (0.1 s on 100,000 items). SQLite
+# tag. Reports read it instead of joining every tag to its item (slow on a large list). SQLite
 # triggers keep it exact on every write, whichever code path makes it; other databases have no
 # tally and reports count directly. `tracker.store.tally` pauses the triggers around bulk imports.
 TALLY_FILL = (

@@ -20,8 +20,8 @@ from tracker.store.tables import pagetext_t
 
 # "At most 1 MB of text a page": counted in UTF-8 bytes, cut at a character boundary.
 MAX_TEXT_BYTES = 1_000_000
-# zlib's level 6 (its default) packs Chinese and English page text to about a third; higher levels
-# gain a few per cent for several times the CPU, which the crawl's process pays for every page.
+# zlib's default level packs Chinese and English page text well; higher levels gain little for
+# much more CPU, which the crawl's process pays for every page.
 LEVEL = 6
 
 _UPDATE = pagetext_t.update().where(pagetext_t.c.item_id == bindparam("kept_item"))

@@ -1,8 +1,8 @@
 """Table handles for reading, without the table models.
 
 `tracker.store.models` declares the schema with SQLModel. Importing it pulls in pydantic and SQLAlchemy's
-ORM and maps nine classes: about 0.4 s before the first query, more than a weekly report spends on
-its queries. The commands that only read (progress, reports, next) name their columns here
+ORM and maps nine classes, which costs more than a weekly report spends on its queries
+(docs/benchmarks.md). The commands that only read (progress, reports, next) name their columns here
 instead: a name and a type per column is all a SELECT needs. They never write through these
 handles, so defaults and constraints stay with the models and the migrations.
 

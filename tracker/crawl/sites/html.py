@@ -86,7 +86,7 @@ def parse(page: Page) -> Doc:
     """Parse a page once; a page lxml cannot parse still yields its head metadata.
 
     UTF-8 bytes go to lxml as they are (libxml2 decodes them in C and replaces bad sequences),
-    which saves decoding to a str and lxml encoding it back: about a quarter of parsing a page.
+    which saves decoding to a str and lxml encoding it back, a large share of parsing a page.
     Other charsets are decoded here first, GB2312/GBK as GB18030 (see `charset`).
     """
     import lxml.html
@@ -109,8 +109,8 @@ def parse(page: Page) -> Doc:
 def _tags(doc: Doc) -> list[tuple[str, dict[str, str], str]]:
     """(name, attributes, text) of the html, title, meta, link and script elements.
 
-    From lxml's tree when the page parsed (a walk over it costs a few hundredths of a millisecond);
-    bs4, which takes about 3 ms on the head of a 100 KB page, is the fallback for markup lxml gave up on.
+    From lxml's tree when the page parsed (a walk over the head is cheap); bs4, much slower on the
+    same head, is the fallback for markup lxml gave up on.
     """
     wanted = ("html", "title", "meta", "link", "script")
     if doc.tree is not None:
@@ -278,7 +278,7 @@ def _byte_table(marks: dict[range, int]) -> bytes:
     return bytes(table)
 
 
-# Counting with bytes.translate (in C) is several times faster than regular expressions over the text.
+# Counting with bytes.translate (in C) is faster than regular expressions over the text.
 # Han characters: U+3400..U+9FFF and U+F900..U+FAFF are exactly the UTF-16 code units whose high byte is
 # 34..9F or F9..FA (surrogates, D8..DF, are neither), so the text's UTF-16 high bytes, with every
 # other byte deleted, leave one byte per Han character.
