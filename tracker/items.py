@@ -25,6 +25,8 @@ paper_t = Paper.__table__  # type: ignore[attr-defined]
 
 # Statuses `mark` accepts: the learner's four, plus the inbox ones papers move between.
 MARKABLE = STATUSES
+# A note is a line or a paragraph; anything longer is a paste gone wrong, and notes are shown whole.
+MAX_NOTE_BYTES = 100_000
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,14 @@ class MarkResult:
 
     changed: int
     unchanged: int
+
+
+def check_note(text: str) -> str:
+    """A note of acceptable size, or UsageError."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_NOTE_BYTES:
+        raise UsageError(f"the note is {size:,} bytes; a note may hold at most {MAX_NOTE_BYTES:,} bytes (100 KB)")
+    return text
 
 
 def check_status(word: str) -> Status:
@@ -170,6 +180,8 @@ def _paper_json(paper: Any) -> dict[str, Any] | None:
 def mark(conn: Connection, refs: Sequence[str], status: Status, at: datetime, note: str | None) -> MarkResult:
     """Give items a status at time `at` (naive UTC), each change an event; all refs resolve first."""
     check_status(status)
+    if note:
+        check_note(note)
     ids = list(dict.fromkeys(dbmod.resolve_item(conn, ref) for ref in refs))
     changed = 0
     for item_id in ids:
@@ -215,6 +227,7 @@ def add_note(conn: Connection, ref: str, text: str) -> int:
     """Append a line to an item's notes; returns the item id."""
     if not text.strip():
         raise UsageError("the note is empty")
+    check_note(text)
     item_id = dbmod.resolve_item(conn, ref)
     _append_note(conn, item_id, text.strip())
     return item_id
