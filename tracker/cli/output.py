@@ -1,24 +1,68 @@
-"""Output for people and for scripts: one JSON document, a rich console, progress lines."""
+"""Output for people and for scripts: one JSON document, a rich console, progress lines.
+
+The rule for people: every string that came from an outline, a page or a feed is printed as
+text. Rich never reads it as markup (`[/INST]` in a paper's title, `[link=...]`) or as an
+emoji code, and no control character reaches the terminal: C0, DEL and C1 characters (ESC
+among them) and the bidirectional overrides are shown escaped, as `\\x1b` or `\\u202e`.
+Printing goes through `plain` (builtin `print`), `rich_text` (a rich cell or line) or `console`,
+whose strings are cleaned the same way.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+# Characters a terminal may act on: C0 (tab and line feed only where lines are kept), DEL, C1,
+# and the bidirectional embeddings, overrides and isolates that reorder what follows them.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_CONTROL_IN_LINES_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def plain(value: object, lines: bool = False) -> str:
+    """`value` as text safe for a terminal: control characters escaped (line feeds and tabs kept if `lines`)."""
+    text = value if isinstance(value, str) else str(value)
+    return (_CONTROL_IN_LINES_RE if lines else _CONTROL_RE).sub(_escaped, text)
+
+
+def rich_text(value: object, style: str = "", lines: bool = False) -> Text:
+    """A rich Text of `value`, cleaned by `plain`: a table cell or line that is never read as markup."""
+    from rich.text import Text
+
+    return Text(plain(value, lines), style=style)
 
 
 def emit_json(value: Any) -> None:
-    """Write exactly one JSON document to stdout."""
+    """Write exactly one JSON document to stdout (JSON escapes control characters itself)."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
 
 
-def console() -> Any:
-    """A rich console for human output (imported only when a person is reading)."""
+def console() -> Console:
+    """A rich console for human output (imported only when a person is reading).
+
+    Markup and emoji codes are off, so strings print as they are; each string it renders
+    (table cells, titles) is cleaned by `plain`, keeping its line breaks.
+    """
     from rich.console import Console
 
-    return Console()
+    class _PlainConsole(Console):
+        def render_str(self, text: str, **options: Any) -> Any:
+            return super().render_str(plain(text, lines=True), **options)
+
+    return _PlainConsole(markup=False, emoji=False)
 
 
 def say(message: str) -> None:
     """Progress lines for a person watching: on stderr, so stdout stays clean for pipes."""
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(plain(message) + "\n")
