@@ -112,11 +112,20 @@ def ranked_inbox(conn: Connection, topic: str | None = None, limit: int | None =
 
 @dataclass(frozen=True)
 class InboxPage:
-    """One page of the ranked inbox."""
+    """One page of the ranked inbox, with the abstracts of its papers."""
 
     rows: list[Ranked]
     total: int
     offset: int
+    abstracts: dict[int, str]
+
+
+def abstracts(conn: Connection, ids: list[int]) -> dict[int, str]:
+    """The arXiv abstracts of the given items (those that have one)."""
+    if not ids:
+        return {}
+    query = select(paper_t.c.item_id, paper_t.c.abstract).where(paper_t.c.item_id.in_(ids))
+    return {item_id: text or "" for item_id, text in conn.execute(query)}
 
 
 class InboxRanking:
@@ -145,7 +154,9 @@ class InboxRanking:
             rows = self._rows
         live = _inbox_ids(conn, topic)
         current = [r for r in rows if r.id in live]
-        return InboxPage(rows=current[offset:offset + limit], total=len(current), offset=offset)
+        shown = current[offset:offset + limit]
+        return InboxPage(rows=shown, total=len(current), offset=offset,
+                         abstracts=abstracts(conn, [r.id for r in shown]))
 
 
 def _ranking_key(conn: Connection) -> tuple[Any, ...]:

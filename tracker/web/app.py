@@ -1,0 +1,401 @@
+"""The web app's routes: each reads its input, calls the core function its CLI command calls, renders.
+
+No rule lives here: statuses, dates, notes, tags, paper moves and the reports are checked and done by
+tracker.items, tracker.papers, tracker.report and tracker.timeutil, whose TrackerError messages
+become the 4xx pages. Pages read through `Database.read`, actions write through `Database.write`
+(one transaction each, like a CLI command), so the CLI sees every change at once and the other way round.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import date, timedelta
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qs, urlencode
+
+from jinja2 import Environment, FileSystemLoader
+from sqlalchemy.engine import Connection
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from tracker import items
+from tracker.errors import Busy, NotFound, TrackerError, UsageError
+from tracker.papers.inbox import InboxRanking
+from tracker.store.db import Database, utcnow
+from tracker.store.states import KINDS, STATUSES
+from tracker.web.cache import DataVersion, KeptValues
+from tracker.web.security import Guard, GuardMiddleware
+
+if TYPE_CHECKING:
+    from tracker.report.weekly import WeeklyReport
+
+T = TypeVar("T")
+HERE = Path(__file__).resolve().parent
+TOPIC_PAGE = 200
+INBOX_PAGE = 50
+WEEK_PAGE = 200
+NEXT_SHOWN = 20
+SEARCH_SHOWN = 50
+# Larger than the largest note the core accepts (100 KB, up to three times that once form-encoded),
+# so that an oversized note gets the core's own message; anything bigger is refused unread.
+MAX_BODY = 1_000_000
+MOVES = {"accept": "unread", "dismiss": "dismissed"}
+
+
+class Refused(Exception):
+    """A request that may not proceed (wrong token, body too large): its status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Views:
+    """The routes, over one open database."""
+
+    def __init__(self, database: Database, guard: Guard) -> None:
+        self.database, self.guard = database, guard
+        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
+                                     auto_reload=False, trim_blocks=True, lstrip_blocks=True)
+        self.inbox = InboxRanking()
+        self.version = DataVersion(database)
+        self.weeks: KeptValues[WeeklyReport] = KeptValues(size=8)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(conn, ...)` in a read transaction, off the event loop."""
+        def work() -> T:
+            with self.database.read() as conn:
+                return fn(conn, *args, **kwargs)
+        return await run_in_threadpool(work)
+
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(conn, ...)` in one write transaction, off the event loop."""
+        def work() -> T:
+            with self.database.write() as conn:
+                return fn(conn, *args, **kwargs)
+        return await run_in_threadpool(work)
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """A page from its template, with what every page shows (the bar, the form token)."""
+        html = self.templates.get_template(name).render(
+            csrf=self.guard.token, q=request.query_params.get("q", ""), here=_here(request),
+            statuses=STATUSES, **context)
+        return HTMLResponse(html, status_code=status)
+
+    async def form(self, request: Request) -> dict[str, list[str]]:
+        """The posted form, once its size and CSRF token are checked."""
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise Refused(413, "the request is too large")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise Refused(413, "the request is too large")
+        try:
+            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            raise Refused(400, "the form is not UTF-8") from None
+        token = request.headers.get("x-csrf-token") or _one(fields, "csrf")
+        if not self.guard.token_ok(token):
+            raise Refused(403, "the form's token is missing or out of date: reload the page and try again")
+        return fields
+
+    def done(self, request: Request, fields: dict[str, list[str]], fallback: str, **result: Any) -> Response:
+        """After an action: JSON for the page's script, else back to the page it came from."""
+        if _wants_json(request):
+            return JSONResponse({"ok": True, **result})
+        back = _one(fields, "back")
+        # Only a path on this server: never a redirect to another site.
+        target = back if back and back.startswith("/") and not back.startswith("//") else fallback
+        return RedirectResponse(target, status_code=303)
+
+    # --- pages ----------------------------------------------------------------------------
+
+    async def outline(self, request: Request) -> Response:
+        """The groups and topics in outline order, each with its progress."""
+        from tracker.report.progress import compute_progress
+
+        progress = await self.read(compute_progress)
+        groups: dict[int, list[Any]] = {}
+        for topic in progress.topics:
+            groups.setdefault(topic.group, []).append(topic)
+        return self.render(request, "outline.html", nav="outline", title="Outline", progress=progress,
+                           groups=groups)
+
+    async def topic(self, request: Request) -> Response:
+        """One topic's items in outline order, with their status, kind, crawl state and mark buttons."""
+        from tracker.report.progress import compute_progress
+        from tracker.topics import check_topic
+
+        slug, page = request.path_params["slug"], _page(request)
+
+        def work(conn: Connection) -> tuple[Any, list[items.ItemView]]:
+            check_topic(conn, slug)
+            shown = items.list_items(conn, topic=slug, limit=page * TOPIC_PAGE + 1)
+            progress = next(t for t in compute_progress(conn).topics if t.slug == slug)
+            return progress, shown
+
+        progress, rows = await self.read(work)
+        more = len(rows) > page * TOPIC_PAGE
+        rows = rows[(page - 1) * TOPIC_PAGE: page * TOPIC_PAGE]
+        return self.render(request, "topic.html", nav="outline", title=progress.title, topic=progress, rows=rows,
+                           page=page, more=more)
+
+    async def item(self, request: Request) -> Response:
+        """Everything about one item, with its mark, note and tag forms."""
+        from tracker.topics import list_topics
+
+        ref = request.path_params["ref"]
+
+        def work(conn: Connection) -> tuple[items.ItemDetail, Any, list[dict[str, object]]]:
+            detail = items.show_item(conn, ref)
+            return detail, _page_text(conn, detail.item.id), list_topics(conn)
+
+        detail, text, topics = await self.read(work)
+        return self.render(request, "item.html", nav="", title=detail.item.title, detail=detail, view=detail.item,
+                           text=text, topics=topics)
+
+    async def inbox_page(self, request: Request) -> Response:
+        """The inbox ranked as `papers inbox` ranks it, a page at a time, optionally one topic's."""
+        from tracker.topics import check_topic, list_topics
+
+        topic, page = request.query_params.get("topic") or None, _page(request)
+
+        def work(conn: Connection) -> tuple[Any, list[dict[str, object]]]:
+            if topic is not None:
+                check_topic(conn, topic)
+            return self.inbox.page(conn, topic, (page - 1) * INBOX_PAGE, INBOX_PAGE), list_topics(conn)
+
+        shown, topics = await self.read(work)
+        pages = max(1, math.ceil(shown.total / INBOX_PAGE))
+        return self.render(request, "inbox.html", nav="inbox", title="Inbox", shown=shown, topics=topics,
+                           topic=topic, page=page, pages=pages, query=lambda p: _query(topic=topic, page=p))
+
+    async def week(self, request: Request) -> Response:
+        """The weekly report as the CLI writes it in HTML, with links, a page of its lists at a time."""
+        from tracker.report import weekly, weeks
+        from tracker.report.html import render_body
+
+        label, page = request.query_params.get("week") or None, _page(request)
+        if label is not None:
+            weeks.parse_week(label)
+        today = date.today()
+        version = await run_in_threadpool(self.version.current)
+        report: WeeklyReport | None = self.weeks.get((label, today), version)
+        if report is None:
+            report = await self.read(weekly.weekly_report, label)
+            self.weeks.put((label, today), version, report)
+        longest = max(len(report.digested), len(report.started))
+        pages = max(1, math.ceil(longest / WEEK_PAGE))
+        body = render_body(report, link=lambda item_id: f"/item/{item_id}", start=(page - 1) * WEEK_PAGE,
+                           count=WEEK_PAGE)
+        monday = date.fromisoformat(report.start)
+        return self.render(request, "week.html", nav="week", title=f"Week {report.week}", body=body, report=report,
+                           page=page, pages=pages, previous=_week_label(monday - timedelta(days=7)),
+                           following=_week_label(monday + timedelta(days=7)),
+                           query=lambda p: _query(week=report.week, page=p))
+
+    async def next_page(self, request: Request) -> Response:
+        """What `tracker next` says."""
+        from tracker.report.next import suggest_next
+
+        suggestions = await self.read(suggest_next, limit=NEXT_SHOWN)
+        return self.render(request, "next.html", nav="next", title="Next", suggestions=suggestions)
+
+    async def search_page(self, request: Request) -> Response:
+        """`tracker search` in a form."""
+        from tracker.topics import list_topics
+
+        params = request.query_params
+        wanted = {name: params.get(name) or None for name in ("topic", "status", "kind", "field")}
+        text = params.get("q", "").strip()
+
+        def work(conn: Connection) -> tuple[list[Any], list[dict[str, object]]]:
+            if not text:
+                return [], list_topics(conn)
+            search = import_module("tracker.search").search
+            return search(conn, text, limit=SEARCH_SHOWN, **wanted), list_topics(conn)
+
+        hits, topics = await self.read(work)
+        return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
+                           hits=[(hit, _segments(hit.snippet, hit.offsets)) for hit in hits], text=text,
+                           wanted=wanted, topics=topics, kinds=KINDS, searched=bool(text))
+
+    async def report_css(self, request: Request) -> Response:
+        """The weekly report's own style sheet, the one the CLI's HTML file carries inline."""
+        from tracker.report.html import STYLE
+
+        return Response(STYLE, media_type="text/css", headers={"cache-control": "max-age=3600"})
+
+    # --- actions --------------------------------------------------------------------------
+
+    async def mark(self, request: Request) -> Response:
+        """`tracker mark ITEM STATUS [--at WHEN] [--note TEXT]` from a button."""
+        from tracker.timeutil import parse_when
+
+        fields = await self.form(request)
+        ref, at, note = request.path_params["ref"], _one(fields, "at").strip(), _one(fields, "note").strip()
+        status = _one(fields, "status")
+
+        def work(conn: Connection) -> tuple[items.MarkResult, str, int]:
+            checked = items.check_status(status)
+            when = parse_when(at) if at else utcnow()
+            result = items.mark(conn, [ref], checked, when, note or None)
+            view = items.show_item(conn, ref).item
+            return result, view.status, view.id
+
+        result, now_status, item_id = await self.write(work)
+        return self.done(request, fields, f"/item/{item_id}", id=item_id, status=now_status, changed=result.changed)
+
+    async def note(self, request: Request) -> Response:
+        """`tracker note ITEM TEXT`."""
+        fields = await self.form(request)
+        item_id = await self.write(items.add_note, request.path_params["ref"], _one(fields, "text"))
+        return self.done(request, fields, f"/item/{item_id}", id=item_id)
+
+    async def tag(self, request: Request) -> Response:
+        """`tracker tag ITEM SLUG`."""
+        return await self._tagging(request, items.tag)
+
+    async def untag(self, request: Request) -> Response:
+        """`tracker untag ITEM SLUG`."""
+        return await self._tagging(request, items.untag)
+
+    async def _tagging(self, request: Request, action: Callable[[Connection, str, str], int]) -> Response:
+        fields = await self.form(request)
+        item_id = await self.write(action, request.path_params["ref"], _one(fields, "slug").strip())
+        return self.done(request, fields, f"/item/{item_id}", id=item_id)
+
+    async def move(self, request: Request) -> Response:
+        """`tracker papers accept ITEM...` and `tracker papers dismiss ITEM...`."""
+        from tracker.papers.store import move
+
+        fields = await self.form(request)
+        action = _one(fields, "action")
+        if action not in MOVES:
+            raise UsageError(f"unknown action {action!r}: use accept or dismiss")
+        refs = [ref for ref in fields.get("id", []) if ref.strip()]
+        if not refs:
+            raise UsageError("select at least one paper")
+        result = await self.write(move, refs, MOVES[action], utcnow())
+        return self.done(request, fields, "/inbox", changed=result.changed, unchanged=result.unchanged)
+
+    # --- errors ---------------------------------------------------------------------------
+
+    async def user_error(self, request: Request, exc: Exception) -> Response:
+        """A TrackerError: the CLI's message, as a 4xx page (or JSON for the page's script)."""
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Busy) else 400
+        return self.error(request, status, str(exc))
+
+    async def refused(self, request: Request, exc: Exception) -> Response:
+        """A request refused before anything was done."""
+        assert isinstance(exc, Refused)
+        return self.error(request, exc.status, str(exc))
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        """Starlette's own refusals: no such page, method not allowed."""
+        assert isinstance(exc, HTTPException)
+        message = {404: "no such page", 405: "this address does not take that method"}.get(exc.status_code,
+                                                                                             exc.detail)
+        return self.error(request, exc.status_code, message)
+
+    async def crash(self, request: Request, exc: Exception) -> Response:
+        """A bug: a plain 500 page, never a traceback."""
+        return self.error(request, 500, "something went wrong inside the tracker; the change, if any, was not made")
+
+    def error(self, request: Request, status: int, message: str) -> Response:
+        """An error page carrying the message the CLI would print."""
+        if _wants_json(request):
+            return JSONResponse({"ok": False, "error": message}, status_code=status)
+        return self.render(request, "error.html", status=status, nav="", title=f"Error {status}", code=status,
+                           message=message)
+
+
+def create_app(database: Database, host: str = "127.0.0.1", port: int = 8765, guard: Guard | None = None) -> Any:
+    """The ASGI application serving `database` at http://host:port (the address requests must name)."""
+    guard = guard or Guard(host=host, port=port)
+    views = Views(database, guard)
+    routes = [
+        Route("/", views.outline),
+        Route("/topic/{slug}", views.topic),
+        Route("/item/{ref:path}/mark", views.mark, methods=["POST"]),
+        Route("/item/{ref:path}/note", views.note, methods=["POST"]),
+        Route("/item/{ref:path}/tag", views.tag, methods=["POST"]),
+        Route("/item/{ref:path}/untag", views.untag, methods=["POST"]),
+        Route("/item/{ref:path}", views.item),
+        Route("/inbox", views.inbox_page),
+        Route("/inbox", views.move, methods=["POST"]),
+        Route("/week", views.week),
+        Route("/next", views.next_page),
+        Route("/search", views.search_page),
+        Route("/report.css", views.report_css),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    handlers: dict[Any, Any] = {TrackerError: views.user_error, Refused: views.refused,
+                                HTTPException: views.http_error, Exception: views.crash}
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    app.state.views = views
+    return GuardMiddleware(app, guard)
+
+
+def _one(fields: dict[str, list[str]], name: str) -> str:
+    values = fields.get(name)
+    return values[0] if values else ""
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _here(request: Request) -> str:
+    """This page's path and query, to come back to after an action."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _page(request: Request) -> int:
+    text = request.query_params.get("page", "1")
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"bad page {text!r}: use a whole number from 1")
+    return int(text)
+
+
+def _query(**params: Any) -> str:
+    return "?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def _week_label(day: date) -> str:
+    year, number = day.isocalendar()[:2]
+    return f"{year}-W{number:02d}"
+
+
+def _page_text(conn: Connection, item_id: int) -> Any:
+    """The offline text of an item's page, where the crawler kept one."""
+    try:
+        from tracker.store.pagetext import read_text
+    except ImportError:
+        return None
+    return read_text(conn, item_id)
+
+
+def _segments(snippet: str, offsets: Any) -> list[tuple[str, bool]]:
+    """A search snippet cut into (text, is_match) pieces, so the template escapes each and bolds matches."""
+    out, at = [], 0
+    for start, end in sorted(tuple(pair) for pair in (offsets or [])):
+        if start < at or end > len(snippet):
+            continue
+        out += [(snippet[at:start], False), (snippet[start:end], True)]
+        at = end
+    out.append((snippet[at:], False))
+    return [piece for piece in out if piece[0]]
