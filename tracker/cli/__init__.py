@@ -1,6 +1,6 @@
 """The `tracker` command line: one module per group of commands, over the core functions.
 
-`app` holds the shared options and helpers; `items`, `crawl`, `papers`, `reports` and `sync`
+`app` holds the shared options and helpers; `items`, `crawl`, `papers`, `reports`, `sync` and `serve`
 register their commands on it when imported here.
 """
 
@@ -16,7 +16,7 @@ from tracker.cli.app import app
 __all__ = ["app", "main"]
 
 # Each module registers its commands when imported; `--help` lists them in this order.
-COMMAND_MODULES = ("items", "reports", "crawl", "papers", "sync")
+COMMAND_MODULES = ("items", "reports", "crawl", "papers", "sync", "serve")
 for _name in COMMAND_MODULES:
     import_module(f"tracker.cli.{_name}")
 
