@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from tracker.cli.app import JsonOpt, app, read_tx, run, state, user_errors, write_file, write_tx
 from tracker.cli.output import console, emit_json, plain, rich_text
 from tracker.errors import UsageError
+
+if TYPE_CHECKING:
+    from tracker.store.db import Database
 
 
 @app.command("import", epilog="Example: tracker import seeds/deep-learning.md")
@@ -23,11 +26,8 @@ def import_cmd(
     """Import outlines: add new entries, update edited ones, retire removed ones. Safe to repeat."""
     from tracker import config, ingest
 
-    def action(database: Any) -> Any:
-        files = ingest.outline_paths(config.seeds_dir(), paths or [])
-        return ingest.import_files(database, files, retire=retire)
-
-    summary = run(action)
+    summary = run(lambda database: ingest.import_files(
+        database, ingest.outline_paths(config.seeds_dir(), paths or []), retire=retire))
     if as_json:
         emit_json(summary.as_json())
     else:
@@ -173,11 +173,9 @@ def classify_cmd(
     """Which outline topics a title belongs to, best first."""
     from tracker import config, topics
 
-    def action(database: Any) -> Any:
-        defs = read_tx(database, topics.topic_defs) or topics.seed_topic_defs(config.seeds_dir())
-        return topics.classify(defs, " ".join(text), limit=limit)
-
-    guesses = run(action)
+    guesses = run(lambda database: topics.classify(
+        read_tx(database, topics.topic_defs) or topics.seed_topic_defs(config.seeds_dir()), " ".join(text),
+        limit=limit))
     if as_json:
         emit_json([{"slug": g.slug, "title": g.title, "score": g.score} for g in guesses])
     elif not guesses:
@@ -195,7 +193,7 @@ def export_cmd(
     """Export the reading list (Markdown imports back with its [x] statuses)."""
     from tracker import export
 
-    def action(database: Any) -> str:
+    def action(database: Database) -> str:
         return read_tx(database, export.exporter(fmt))
 
     with user_errors():

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from tracker.cli.app import JsonOpt, check_limit_and_topic, papers_app, read_tx, run, write_tx
-from tracker.cli.output import emit_json, say
+from tracker.cli.output import emit_json, plain, say
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from tracker.papers.inbox import Ranked
 
 
 @papers_app.command("fetch", epilog="Example: tracker papers fetch --topic gan --days 7")
@@ -16,19 +21,22 @@ def papers_fetch_cmd(
     topic: str | None = typer.Option(None, "--topic", help="Only this topic's query and feed matches."),
     days: int | None = typer.Option(None, "--days", help="Look back N days instead of since the last fetch."),
     max_results: int | None = typer.Option(None, "--max", help="At most N papers per query."),
+    deadline: float | None = typer.Option(None, "--deadline", metavar="SECONDS",
+                                          help="Stop the whole fetch after this long (default 600)."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Fetch new arXiv papers for every topic into the inbox, and resolve the outlines' arXiv links."""
+    """Fetch new arXiv papers for every topic into the inbox, resolve the outlines' arXiv links, and check
+    stored papers for new versions."""
     from tracker.sync import fetch_papers, papers_line
 
     lines = None if as_json or not sys.stderr.isatty() else say
-    summary = run(lambda database: fetch_papers(database, topic, days, max_results, lines))
+    summary = run(lambda database: fetch_papers(database, topic, days, max_results, lines, deadline))
     if as_json:
         emit_json(summary.as_json())
         return
     print(papers_line(summary))
     for slug, n in summary.topics.items():
-        print(f"  {slug}: {n}")
+        print(f"  {plain(slug)}: {n}")
 
 
 @papers_app.command("inbox", epilog="Example: tracker papers inbox --topic gnn --limit 20")
@@ -40,7 +48,7 @@ def papers_inbox_cmd(
     """Papers waiting in the inbox, best fit with what you study first, each with its reason."""
     from tracker.papers.inbox import ranked_inbox
 
-    def action(conn: Any) -> Any:
+    def action(conn: Connection) -> list[Ranked]:
         check_limit_and_topic(conn, limit, topic)
         return ranked_inbox(conn, topic=topic, limit=limit)
 
@@ -51,7 +59,7 @@ def papers_inbox_cmd(
     if not rows:
         print("the inbox is empty")
     for r in rows:
-        print(f"#{r.id:<6} {r.score:.3f}  {r.arxiv_id}  {r.title}\n        {r.reason}")
+        print(f"#{r.id:<6} {r.score:.3f}  {plain(r.arxiv_id)}  {plain(r.title)}\n        {plain(r.reason)}")
 
 
 def _move_papers(refs: list[str], to: str, as_json: bool) -> None:
@@ -87,14 +95,14 @@ def papers_show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id.")
         emit_json(detail.as_json())
         return
     view, paper = detail.item, detail.paper
-    print(f"{view.title}\n#{view.id} · {view.status} · {', '.join(view.topics) or 'no topic'}")
+    print(f"{plain(view.title)}\n#{view.id} · {view.status} · {plain(', '.join(view.topics)) or 'no topic'}")
     if paper is None:
         print("no arXiv metadata yet (run `tracker papers fetch`)")
         return
-    print(", ".join(paper["authors"]))
-    print(f"arXiv:{paper['arxiv_id']}v{paper['version']} [{paper['primary_category']}]  "
-          f"published {paper['published']}, updated {paper['updated']}")
+    print(plain(", ".join(paper["authors"])))
+    print(plain(f"arXiv:{paper['arxiv_id']}v{paper['version']} [{paper['primary_category']}]  "
+                f"published {paper['published']}, updated {paper['updated']}"))
     for name in ("journal_ref", "doi", "comment"):
         if paper[name]:
-            print(f"{name}: {paper[name]}")
-    print(f"{paper['abs_url']}\n\n{paper['abstract']}")
+            print(f"{name}: {plain(paper[name])}")
+    print(f"{plain(paper['abs_url'])}\n\n{plain(paper['abstract'], lines=True)}")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,8 +19,13 @@ from tracker.cli.app import (
     write_file,
     write_tx,
 )
-from tracker.cli.output import console, emit_json
+from tracker.cli.output import console, emit_json, json_text, plain
 from tracker.errors import UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from tracker.report.next import Suggestion
 
 
 @report_app.command("weekly", epilog="Example: tracker report weekly --week 2026-W47 --format html --out w47.html")
@@ -46,16 +50,16 @@ def report_weekly_cmd(
 
         text = render_html(report)
     elif fmt == "json":
-        text = json.dumps(report.as_json(), ensure_ascii=False) + "\n"
+        text = json_text(report.as_json()) + "\n"
     else:
         text = weekly.render_markdown(report)
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(plain(text, lines=True))
         return
     with user_errors():
         write_file(out, text)
     if not as_json:
-        print(out)
+        print(plain(out))
 
 
 @app.command("goal", epilog="Example: tracker goal cnn 3")
@@ -67,7 +71,7 @@ def goal_cmd(
     """Set a weekly goal for a topic (`tracker goal cnn 3`), or list the goals."""
     from tracker.report import goals
 
-    def action(conn: Any) -> Any:
+    def action(conn: Connection) -> list[dict[str, object]]:
         if slug is not None:
             goals.set_goal(conn, slug, per_week)
         return goals.list_goals(conn)
@@ -77,7 +81,7 @@ def goal_cmd(
         emit_json(rows)
     else:
         for row in rows:
-            print(f"{row['slug']}: {row['per_week']} per week")
+            print(f"{plain(row['slug'])}: {row['per_week']} per week")
 
 
 @app.command("next", epilog="Example: tracker next --topic gnn --limit 3")
@@ -89,7 +93,7 @@ def next_cmd(
     """What to read next: what you are reading, then the curriculum's next topic."""
     from tracker.report.next import suggest_next
 
-    def action(conn: Any) -> Any:
+    def action(conn: Connection) -> list[Suggestion]:
         check_limit_and_topic(conn, limit, topic)
         return suggest_next(conn, limit=limit, topic=topic)
 
@@ -100,7 +104,7 @@ def next_cmd(
     if not suggestions:
         print("nothing left to read: well done")
     for s in suggestions:
-        print(f"#{s.id:<5} {s.title}\n       {s.reason}")
+        print(f"#{s.id:<5} {plain(s.title)}\n       {plain(s.reason)}")
 
 
 @app.command("progress", epilog="Example: tracker progress")

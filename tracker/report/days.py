@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.engine import Connection
@@ -18,12 +18,15 @@ from sqlalchemy.engine import Connection
 from tracker.store.tables import event_t
 from tracker.timeutil import to_utc
 
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+
 # Days probed per statement, one EXISTS each.
 BATCH = 31
 
 
 @cache
-def _digested_on_days() -> Any:
+def _digested_on_days() -> Select:
     # Built once, when first needed: building it costs as much as a few of the probes it replaces.
     return select(*(exists(select(event_t.c.id).where(
         event_t.c.at >= bindparam(f"start{i}"), event_t.c.at < bindparam(f"end{i}"), event_t.c.status == "digested"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
@@ -24,7 +22,7 @@ def set_goal(conn: Connection, slug: str, per_week: int | None) -> None:
         conn.execute(goal_t.insert().values(slug=slug, per_week=per_week))
 
 
-def list_goals(conn: Connection) -> list[dict[str, Any]]:
+def list_goals(conn: Connection) -> list[dict[str, object]]:
     """Every goal, by slug."""
     return [{"slug": r.slug, "per_week": r.per_week}
             for r in conn.execute(select(goal_t).order_by(goal_t.c.slug))]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.engine import Connection
@@ -21,6 +21,9 @@ from tracker.report.days import day_start
 from tracker.report.progress import Progress, compute_progress, live
 from tracker.store import tally
 from tracker.store.tables import event_t, item_t, tag_t, weekclose_t
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, CompoundSelect
 
 # Past this many status events since the moment, it is cheaper to look at every live item than to
 # pick out the ones changed since.
@@ -67,12 +70,12 @@ def moved_back(conn: Connection, progress: Progress, at: datetime, later: dateti
     return progress
 
 
-def _after(at: datetime, later: datetime | None) -> Any:
+def _after(at: datetime, later: datetime | None) -> ColumnElement[bool]:
     """Events after `at`, up to and including `later` when given."""
     return event_t.c.at > at if later is None else and_(event_t.c.at > at, event_t.c.at <= later)
 
 
-def status_at_time(at: datetime) -> Any:
+def status_at_time(at: datetime) -> ColumnElement[str]:
     """An item's status at `at`, correlated to the item row: its last event by then, else how it began."""
     initial = case((item_t.c.source == "arxiv", "inbox"), else_="unread")
     # Its own alias of event, so that it also works inside a query that reads event itself.
@@ -82,7 +85,7 @@ def status_at_time(at: datetime) -> Any:
     return func.coalesce(last_event, initial)
 
 
-def _moves(at: datetime, later: datetime | None, every_item: bool) -> Any:
+def _moves(at: datetime, later: datetime | None, every_item: bool) -> CompoundSelect:
     """(slug, status later, status then, items) for live items whose status differs; slug '' is all."""
     status_later = item_t.c.status if later is None else status_at_time(later)
     query = select(item_t.c.id, status_later.label("now"), status_at_time(at).label("then")).where(live())

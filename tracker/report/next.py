@@ -8,7 +8,7 @@ topic, curated items before papers, in outline order.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, case, select
 from sqlalchemy.engine import Connection
@@ -17,6 +17,9 @@ from tracker.report.progress import Progress, TopicProgress, compute_progress, l
 from tracker.store import db as dbmod
 from tracker.store.tables import item_t, tag_t
 from tracker.timeutil import to_local
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class Suggestion:
     topics: list[str]
     reason: str
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """The contract's `next --json` row."""
         return asdict(self)
 
@@ -48,7 +51,7 @@ def _reading(conn: Connection, limit: int, topic: str | None) -> list[tuple[int,
     return out
 
 
-def _tagged(slug: str) -> Any:
+def _tagged(slug: str) -> Select:
     return select(tag_t.c.item_id).where(tag_t.c.slug == slug, tag_t.c.origin != "untag")
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from tracker.store import tally
 from tracker.store.states import STATUSES
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from sqlalchemy import ColumnElement
 
 # Plain SQL for the one query `tracker progress` always runs: with the tally, it then needs no table
 # handles at all, not even `tracker.store.tables`. The counts at past moments, in `moments`, use those.
@@ -70,9 +74,9 @@ class Progress(Counts):
             if counts is not None:
                 counts.add(status, n)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """The contract's `progress --json` shape (plus each topic's group)."""
-        def counts(c: Counts) -> dict[str, Any]:
+        def counts(c: Counts) -> dict[str, object]:
             # By hand: dataclasses.asdict deep-copies, a visible share of `tracker progress` with many topics.
             return {"total": c.total, "digested": c.digested, "reading": c.reading, "unread": c.unread,
                     "skipped": c.skipped, "percent": c.percent}
@@ -85,7 +89,7 @@ def _topics(conn: Connection) -> list[TopicProgress]:
     return [TopicProgress(slug=slug, title=title, group=group) for slug, title, group in conn.execute(_TOPICS)]
 
 
-def live() -> Any:
+def live() -> ColumnElement[bool]:
     """The condition for items on the reading list (not retired)."""
     # Past totals count today's list, not only what had been imported by then: a learner who
     # back-dates a mark says the item was on their list, and papers still waiting in the inbox
@@ -121,7 +125,7 @@ def _current(conn: Connection, progress: Progress) -> None:
     progress.add_counts(conn.execute(query))
 
 
-def render_progress(progress: Progress) -> Any:
+def render_progress(progress: Progress) -> RenderableType:
     """A rich table: topics grouped as the outline groups them, with counts, percent and a bar."""
     from rich.table import Table
     from rich.text import Text

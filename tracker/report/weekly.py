@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, and_, case, exists, func, select, type_coerce
 from sqlalchemy.engine import Connection
@@ -22,6 +22,9 @@ from tracker.report.weeks import Week, week_of
 from tracker.store import db as dbmod
 from tracker.store.tables import event_t, fetch_t, goal_t, item_t, paper_t, tag_t, topic_t
 from tracker.timeutil import iso_local, to_local, to_utc
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Row
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def local_iso(week: Week) -> Callable[[datetime], str | None]:
     return lambda stored: (stored + offset).isoformat(timespec="seconds") + suffix
 
 
-def _in_week(week: Week) -> Any:
+def _in_week(week: Week) -> ColumnElement[bool]:
     return and_(event_t.c.at >= week.start, event_t.c.at < week.end)
 
 
@@ -115,7 +118,7 @@ def _digested_and_started(conn: Connection, week: Week) -> tuple[list[Entry], li
 
     local = local_iso(week)
 
-    def entries(rows: list[Any]) -> list[Entry]:
+    def entries(rows: list[Row]) -> list[Entry]:
         return [Entry(id=r.id, title=r.title, topics=tags.get(r.id, []), at=local(r.at)) for r in rows]
 
     return entries(digested), entries(started)
