@@ -61,17 +61,35 @@ def seeds_dir(start: Path | None = None) -> Path | None:
     return None
 
 
-def endpoints() -> Endpoints:
-    """Network endpoints from the environment, with the public defaults."""
-    env = os.environ
+def arxiv_delay() -> float:
+    """Seconds between two requests to arXiv: TRACKER_ARXIV_DELAY, default 3 (arXiv's terms).
+
+    A value that is not a number of seconds, 0 or more, is a UsageError naming the variable: read
+    silently as the default, a typo would hide that the setting is ignored.
+    """
+    import math
+
+    from tracker.errors import UsageError
+
+    value = os.environ.get("TRACKER_ARXIV_DELAY", "").strip()
+    if not value:
+        return 3.0
     try:
-        delay = float(env.get("TRACKER_ARXIV_DELAY", "3"))
+        delay = float(value)
     except ValueError:
-        delay = 3.0
+        delay = math.nan
+    if not math.isfinite(delay) or delay < 0:
+        raise UsageError(f"TRACKER_ARXIV_DELAY must be a number of seconds, 0 or more, not {value!r}")
+    return delay
+
+
+def endpoints() -> Endpoints:
+    """Network endpoints from the environment, with the public defaults; UsageError for a malformed delay."""
+    env = os.environ
     return Endpoints(
         arxiv_api=env.get("TRACKER_ARXIV_API_URL") or DEFAULT_ARXIV_API,
         arxiv_rss=(env.get("TRACKER_ARXIV_RSS_URL") or DEFAULT_ARXIV_RSS).rstrip("/"),
         github_api=(env.get("TRACKER_GITHUB_API_URL") or DEFAULT_GITHUB_API).rstrip("/"),
         github_token=env.get("GITHUB_TOKEN") or None,
-        arxiv_delay=max(0.0, delay),
+        arxiv_delay=arxiv_delay(),
     )

@@ -140,14 +140,17 @@ def weeks_step(database: Database) -> StepDone:
 
 
 def fetch_papers(database: Database, topic: str | None = None, days: int | None = None,
-                 max_results: int | None = None, progress: Callable[[str], None] | None = None) -> FetchSummary:
+                 max_results: int | None = None, progress: Callable[[str], None] | None = None,
+                 deadline: float | None = None) -> FetchSummary:
     """A paper fetch over the stored topics (the papers step, and `tracker papers fetch`)."""
     from tracker import topics
+    from tracker.papers.fetch import DEFAULT_DEADLINE
     from tracker.papers.fetch import fetch_papers as fetch
 
     with database.read() as conn:
         defs = topics.topic_defs(conn)
-    return fetch(database, defs, topic=topic, days=days, max_results=max_results, progress=progress)
+    return fetch(database, defs, topic=topic, days=days, max_results=max_results, progress=progress,
+                 deadline=DEFAULT_DEADLINE if deadline is None else deadline)
 
 
 def import_line(summary: ImportSummary) -> str:

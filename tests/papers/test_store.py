@@ -125,3 +125,57 @@ def test_papers_show_prints_the_abstract(cli, database: dbmod.Database) -> None:
     assert "Ada Lovelace, Alan Turing" in out
     data = cli.json("papers", "show", "2411.00007")
     assert json.dumps(data["paper"]["categories"]) == '["cs.LG"]'
+
+
+def test_migration_fills_arxiv_titles_it_knows_and_a_fetch_fills_the_rest(db_path: Path, cli, server,
+                                                                           monkeypatch) -> None:
+    """A database from before m008_paper_title: fetched papers' titles are arXiv's; curated ones wait for a fetch."""
+    from tests.papers.arxiv_fixtures import FakeArxiv, Paper
+    from tracker.store import migrations
+
+    url = "sqlite:///" + str(db_path)
+    before = [m.__name__ for m in migrations.MIGRATIONS].index("m008_paper_title")
+    old = dbmod.open_db(url, upto=before)
+    with old.write() as conn:
+        for item_id, key, title, source, status in ((1, "arxiv:1512.03385", "ResNet, my words", "outline", "reading"),
+                                                    (2, "arxiv:2411.00001", "Graph nets at scale", "arxiv", "inbox")):
+            conn.exec_driver_sql(
+                "INSERT INTO item (id, key, url, arxiv_id, title, kind, status, source, section, position, retired, "
+                "notes, added_at) VALUES (?, ?, ?, ?, ?, 'paper', ?, ?, '', 0, 0, '', '2026-11-20 00:00:00')",
+                (item_id, key, "https://arxiv.org/abs/" + key[6:], key[6:], title, status, source))
+            conn.exec_driver_sql("INSERT INTO paper (item_id, arxiv_id, version, authors, abstract, categories, "
+                                 "fetched_at) VALUES (?, ?, 2, '[]', '', '[]', ?)",
+                                 (item_id, key[6:], datetime.now().replace(microsecond=0)))
+    old.close()
+    new = dbmod.open_db(url)
+    with new.read() as conn:
+        titles = dict(conn.execute(select(paper_t.c.arxiv_id, paper_t.c.title)).all())
+    new.close()
+    assert titles == {"1512.03385": None, "2411.00001": "Graph nets at scale"}
+
+    fake = FakeArxiv(papers={"1512.03385": Paper("1512.03385", version=2, title="Deep Residual Learning")})
+    server.routes["/api/query"] = fake
+    monkeypatch.setenv("TRACKER_ARXIV_API_URL", server.url("/api/query"))
+    summary = cli.json("papers", "fetch")
+    assert [c["id_list"] for c in fake.calls if c.get("id_list")] == ["1512.03385"]  # only the one without a title
+    assert summary["updated"] == 1
+    shown = cli.json("show", "1512.03385")
+    assert shown["title"] == "ResNet, my words" and shown["status"] == "reading"
+    assert (shown["paper"]["title"], shown["paper"]["version"]) == ("Deep Residual Learning", 2)
+
+
+def test_a_new_version_at_the_same_number_is_not_lost_and_an_older_one_is_ignored(database) -> None:
+    with database.write() as conn:
+        store_papers(conn, [record("2411.00001", version=2, title="Second")], NOW)
+        older = store_papers(conn, [record("2411.00001", version=1, title="First")], NOW)
+        journal = record("2411.00001", version=2, title="Second")
+        journal = journal.__class__(**{**journal.__dict__, "journal_ref": "JMLR 27"})
+        same = store_papers(conn, [journal], NOW)
+        feed = store_papers(conn, [record("2411.00001", version=2, title="Second, as announced",
+                                          announce_type="cross")], NOW)
+    assert (older.updated, older.unchanged) == (0, 1)
+    assert same.updated == 1  # arXiv added a journal reference without a new version
+    assert (feed.updated, feed.unchanged) == (0, 1)  # a feed at the same version says nothing new
+    with database.read() as conn:
+        row = conn.execute(select(paper_t.c.title, paper_t.c.version, paper_t.c.journal_ref)).one()
+    assert tuple(row) == ("Second", 2, "JMLR 27")

@@ -56,6 +56,7 @@ def iter_search(query: str, since: datetime, *, endpoint: str, limiter: Limiter,
 
     Yields (records of the page, None), and finally ([], error) if a page failed for good, so the
     caller can store each page as it comes and still learn that the window was not covered.
+    `http.Stop` (arXiv unreachable, the run's deadline passed) is raised: it ends the whole run.
     """
     start, sent = 0, 0
     with http.client() as client:
@@ -63,6 +64,8 @@ def iter_search(query: str, since: datetime, *, endpoint: str, limiter: Limiter,
             size = page_size if max_results is None else min(page_size, max_results - sent)
             try:
                 page = _page(client, endpoint, query_params(query, (), start, size), limiter, deadline, retries)
+            except http.Stop:
+                raise
             except http.FetchFailed as exc:
                 yield [], str(exc)
                 return
@@ -91,7 +94,7 @@ def search(query: str, since: datetime, **kwargs: Any) -> tuple[list[PaperRecord
 
 def lookup(ids: Sequence[str], *, endpoint: str, limiter: Limiter, batch: int = 100, deadline: float = 60.0,
            retries: int = 3) -> tuple[list[PaperRecord], list[str]]:
-    """Records for arXiv ids, `batch` ids a request; (records, one error line per failed batch)."""
+    """Records for arXiv ids, `batch` ids a request; (records, one error line per failed batch); `http.Stop` raised."""
     records: list[PaperRecord] = []
     errors: list[str] = []
     with http.client() as client:
@@ -99,6 +102,8 @@ def lookup(ids: Sequence[str], *, endpoint: str, limiter: Limiter, batch: int = 
             chunk = list(ids[start:start + batch])
             try:
                 page = _page(client, endpoint, query_params(None, chunk, 0, len(chunk)), limiter, deadline, retries)
+            except http.Stop:
+                raise
             except http.FetchFailed as exc:
                 errors.append(f"ids {chunk[0]}…: {exc}" if len(chunk) > 1 else f"id {chunk[0]}: {exc}")
                 continue

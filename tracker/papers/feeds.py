@@ -80,10 +80,12 @@ def _date(value: str) -> datetime | None:
 
 def fetch_feed(categories: Sequence[str], *, endpoint: str, limiter: Limiter, deadline: float = 60.0,
                retries: int = 3) -> tuple[list[PaperRecord], str | None]:
-    """Today's announcements in `categories`, and an error line if the feed could not be read."""
+    """Today's announcements in `categories`, and an error line if the feed could not be read; `http.Stop` raised."""
     try:
         with http.client() as client:
             body = http.get(client, feed_url(endpoint, categories), None, limiter, deadline, retries)
         return parse_feed(body.content), None
+    except http.Stop:
+        raise
     except http.FetchFailed as exc:
         return [], str(exc)

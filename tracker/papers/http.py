@@ -2,15 +2,23 @@
 
 The `arxiv` package's own client has no timeout and retries 429 and 503 without reading
 `Retry-After`; requests here go through httpx so that both are handled, and the caller
-gets an error line instead of an exception for any network fault.
+gets an error line instead of an exception for any network fault. Two faults end the whole
+run instead (`Stop`): arXiv cannot be reached at all, and the run's total deadline has passed.
+
+    FetchFailed        one request failed after its retries (the caller records it and goes on)
+    └── Stop           nothing more can be asked of arXiv in this run
+        ├── Unreachable    refused, no such name, no route, no connection in time
+        └── OutOfTime      the run's total deadline passed
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from tracker.config import USER_AGENT
 from tracker.papers.limiter import Limiter
@@ -20,10 +28,24 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 # A server asking for a longer wait than this is treated as down for this run.
 MAX_WAIT = 120.0
 MAX_BODY = 50_000_000  # a 2,000-entry Atom page is about 5 MB
+# A request that timed out is tried once more; a third wait of a whole deadline rarely helps.
+TIMEOUT_RETRIES = 1
 
 
 class FetchFailed(Exception):
     """A request that failed after its retries; the message is one line for the summary."""
+
+
+class Stop(FetchFailed):
+    """A fault that ends the whole run: asking arXiv anything more now would fail the same way."""
+
+
+class Unreachable(Stop):
+    """arXiv cannot be reached at all: connection refused, name not resolved, no route."""
+
+
+class OutOfTime(Stop):
+    """The run's total deadline passed."""
 
 
 @dataclass(frozen=True)
@@ -41,34 +63,73 @@ def backoff(limiter: Limiter, attempt: int) -> float:
 
 def get(client: Any, url: str, params: dict[str, str] | None, limiter: Limiter, deadline: float,
         retries: int, sleep: Callable[[float], None] = time.sleep) -> Body:
-    """GET `url`, retrying 429/5xx and network faults up to `retries` times; FetchFailed at the end."""
+    """GET `url`, retrying 429/5xx (up to `retries` times) and a timeout (once); FetchFailed at the end.
+
+    Each attempt is bounded by `deadline` seconds of wall-clock time, and by what is left of the
+    run's total deadline, which also bounds every wait; Unreachable and OutOfTime end the run.
+    """
     import httpx
 
     last = "no attempt"
+    timeouts = 0
     for attempt in range(retries + 1):
         wait = None
-        try:
-            with limiter.slot():
-                return _get_once(client, url, params, deadline)
-        except _Status as exc:
-            last = f"HTTP {exc.status}"
-            if exc.status not in RETRY_STATUSES:
-                break
-            wait = retry_after_seconds(exc.retry_after)
-        except httpx.ConnectError as exc:
-            # Refused or unresolvable: no use asking again a moment later (the next run will).
-            last = _describe(exc, deadline)
-            break
-        except (httpx.TransportError, TimeoutError) as exc:
-            last = _describe(exc, deadline)
+        with limiter.slot():
+            cap = limiter.cap(deadline)
+            if cap <= 0:
+                raise OutOfTime(_out_of_time(last))
+            try:
+                return _get_once(client, url, params, cap)
+            except _Status as exc:
+                last = f"HTTP {exc.status}"
+                if exc.status not in RETRY_STATUSES:
+                    break
+                wait = retry_after_seconds(exc.retry_after)
+            except httpx.ConnectError as exc:
+                raise Unreachable(_unreachable(url, exc)) from None
+            except (httpx.TransportError, TimeoutError) as exc:
+                timed_out = isinstance(exc, (httpx.TimeoutException, TimeoutError))
+                if timed_out and cap < deadline:
+                    raise OutOfTime(_out_of_time(f"timed out after {cap:.1f} s")) from None
+                last = _describe(exc, deadline)
+                if timed_out:
+                    timeouts += 1
+                    if timeouts > TIMEOUT_RETRIES:
+                        if isinstance(exc, httpx.ConnectTimeout):
+                            raise Unreachable(f"cannot reach {_host(url)}: no connection within "
+                                              f"{deadline:g} s") from None
+                        break
         if attempt == retries:
             break
         wait = backoff(limiter, attempt + 1) if wait is None else wait
         if wait > MAX_WAIT:
             last += f" (server asks to wait {int(wait)} s)"
             break
+        if wait >= limiter.remaining():
+            raise OutOfTime(_out_of_time(last))
         sleep(wait)
     raise FetchFailed(f"{last} after {attempt + 1} attempt(s)")
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def _unreachable(url: str, exc: Exception) -> str:
+    """One line for a connection that could not be made, naming the host and the cause in words."""
+    text = str(exc).lower()
+    for marker, words in (("refused", "connection refused"), ("name or service", "name not resolved"),
+                          ("nodename nor servname", "name not resolved"), ("name resolution", "name not resolved"),
+                          ("getaddrinfo", "name not resolved"), ("no address", "name not resolved"),
+                          ("no route", "no route to host"), ("network is unreachable", "network unreachable")):
+        if marker in text:
+            return f"arXiv unreachable: cannot reach {_host(url)} ({words})"
+    return f"arXiv unreachable: cannot reach {_host(url)} ({type(exc).__name__}: {exc})".strip()
+
+
+def _out_of_time(last: str) -> str:
+    return "the fetch's total deadline passed" + (f" (last: {last})" if last != "no attempt" else "")
 
 
 class _Status(Exception):
@@ -85,10 +146,35 @@ def _describe(exc: Exception, deadline: float) -> str:
 
 
 def _get_once(client: Any, url: str, params: dict[str, str] | None, deadline: float) -> Body:
+    """One exchange, over within `deadline` seconds of wall-clock time whatever the server does.
+
+    httpx's timeouts bound each phase (connect, each read) on its own, so a server that answers
+    just before one runs out and then falls silent could hold a request for several deadlines.
+    The exchange runs in a thread the caller stops waiting for at the deadline; left alone, the
+    thread ends at its own next timeout.
+    """
+    outcome: list[Any] = []
+
+    def exchange() -> None:
+        try:
+            outcome.append(_exchange(client, url, params, deadline))
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=exchange, name="arxiv-request", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        raise TimeoutError
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def _exchange(client: Any, url: str, params: dict[str, str] | None, deadline: float) -> Body:
     import httpx
 
-    # httpx's timeouts bound each read; a server trickling bytes could still hold us for ever,
-    # so the whole exchange is also checked against one wall-clock deadline.
+    # A server trickling bytes is stopped here, between chunks, not only by the caller's wait.
     end = time.monotonic() + deadline
     timeout = httpx.Timeout(deadline)
     with client.stream("GET", url, params=params, timeout=timeout) as response:

@@ -64,8 +64,8 @@ def _is_newer(rec: PaperRecord, version: int | None, updated: datetime | None) -
 
 def _paper_row(rec: PaperRecord, item_id: int, now: datetime) -> dict[str, Any]:
     return dict(
-        item_id=item_id, arxiv_id=rec.arxiv_id, version=rec.version,
-        authors=json.dumps(list(rec.authors), ensure_ascii=False), abstract=rec.abstract,
+        item_id=item_id, arxiv_id=rec.arxiv_id, version=rec.version, title=rec.title,
+        authors=_authors(rec), abstract=rec.abstract,
         categories=json.dumps(list(rec.categories)), primary_category=rec.primary_category,
         published=rec.published, updated=rec.updated, doi=rec.doi, journal_ref=rec.journal_ref,
         comment=rec.comment, abs_url=rec.abs_url, pdf_url=rec.pdf_url, fetched_at=now,
@@ -73,12 +73,15 @@ def _paper_row(rec: PaperRecord, item_id: int, now: datetime) -> dict[str, Any]:
 
 
 def store_papers(conn: Connection, records: Iterable[PaperRecord], now: datetime, *,
-                 query_slug: str | None = None, classifier: Classifier | None = None) -> StoreResult:
-    """Add new papers to the inbox, update papers that have a new version, and tag fetched papers.
+                 query_slug: str | None = None, classifier: Classifier | None = None,
+                 add_new: bool = True) -> StoreResult:
+    """Add new papers to the inbox, update papers arXiv says more about, and tag fetched papers.
 
     `query_slug` is the topic whose query found the records; `classifier` tags new papers by their
-    title and abstract. Items curated in an outline get their metadata but keep their own title and
-    tags: the outline says what they are about.
+    title and abstract. Items curated in an outline get their metadata (arXiv's title among it) but
+    keep their own title and tags: the outline says what they are about. With `add_new` false only
+    papers already stored are updated (a feed's `replace` announcements). Status, notes and tags
+    are never touched.
     """
     latest = newest(records)
     result = StoreResult()
@@ -88,15 +91,18 @@ def store_papers(conn: Connection, records: Iterable[PaperRecord], now: datetime
     existing: dict[str, Any] = {}
     for chunk in dbmod.chunks(keys, CHUNK):
         query = (select(item_t.c.id, item_t.c.key, item_t.c.source, paper_t.c.version, paper_t.c.updated,
+                        paper_t.c.title, paper_t.c.abstract, paper_t.c.authors, paper_t.c.categories,
+                        paper_t.c.doi, paper_t.c.journal_ref, paper_t.c.comment,
                         paper_t.c.item_id.label("paper_of"))
                  .select_from(item_t.outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
                  .where(item_t.c.key.in_(chunk)))
         existing.update((row.key, row) for row in conn.execute(query))
 
-    fresh = [rec for rec in latest.values() if item_key(rec.arxiv_id) not in existing]
+    fresh = [rec for rec in latest.values() if item_key(rec.arxiv_id) not in existing] if add_new else []
     _insert_new(conn, fresh, now, result)
     changed: list[tuple[PaperRecord, Any]] = []
     added_meta: list[dict[str, Any]] = []
+    seen: list[int] = []
     for rec in latest.values():
         row = existing.get(item_key(rec.arxiv_id))
         if row is None:
@@ -105,18 +111,44 @@ def store_papers(conn: Connection, records: Iterable[PaperRecord], now: datetime
         if row.paper_of is None:
             added_meta.append(_paper_row(rec, row.id, now))  # an outline link, resolved for the first time
             result.updated += 1
-        elif _is_newer(rec, row.version, row.updated):
+        elif says_more(rec, row):
             changed.append((rec, row))
             result.updated += 1
         else:
             result.unchanged += 1
+            if rec.announce_type is None:
+                seen.append(row.id)
     dbmod.bulk_insert(conn, paper_t, added_meta)
     _update_versions(conn, changed, now)
+    _mark_seen(conn, seen, now)
 
     fetched_ids = {result.ids[rec.arxiv_id] for rec in fresh}
     fetched_ids.update(row.id for row in existing.values() if row.source == "arxiv")
     _tag(conn, latest, result.ids, fetched_ids, {result.ids[r.arxiv_id] for r in fresh}, query_slug, classifier)
     return result
+
+
+def says_more(rec: PaperRecord, row: Any) -> bool:
+    """Whether a record tells more than the stored paper `row`: a later version, or new metadata at the same one.
+
+    At the same version only the API's records count (arXiv adds a journal reference or DOI without
+    a new version); a feed's carry less than the API's, and their time is the announcement's.
+    """
+    if rec.version != row.version:
+        return rec.version > row.version
+    if row.title is None:
+        return bool(rec.title)  # stored before arXiv's titles were kept
+    if rec.announce_type is not None:
+        return False
+    if rec.updated is not None and row.updated is not None and rec.updated > row.updated:
+        return True
+    return (rec.title, rec.abstract, _authors(rec), json.dumps(list(rec.categories)), rec.doi, rec.journal_ref,
+            rec.comment) != (row.title, row.abstract, row.authors, row.categories, row.doi, row.journal_ref,
+                             row.comment)
+
+
+def _authors(rec: PaperRecord) -> str:
+    return json.dumps(list(rec.authors), ensure_ascii=False)
 
 
 def _insert_new(conn: Connection, fresh: list[PaperRecord], now: datetime, result: StoreResult) -> None:
@@ -135,21 +167,42 @@ def _insert_new(conn: Connection, fresh: list[PaperRecord], now: datetime, resul
 
 
 def _update_versions(conn: Connection, changed: list[tuple[PaperRecord, Any]], now: datetime) -> None:
-    """A new version replaces the metadata; a fetched paper's title follows it, a curated one's does not."""
+    """Store what arXiv says now; a fetched paper's title follows it, a curated one's does not.
+
+    An API record replaces the whole record. A feed's `replace` announcement carries only the new
+    version's title, abstract and time, so only those change (the DOI and journal reference stay).
+    """
     if not changed:
         return
-    names = [c for c in _paper_row(changed[0][0], 0, now) if c not in ("item_id", "arxiv_id")]
-    statement = (update(paper_t).where(paper_t.c.item_id == bindparam("b_item_id"))
-                 .values({name: bindparam("b_" + name) for name in names}))
-    rows = []
-    for rec, row in changed:
-        values = _paper_row(rec, row.id, now)
-        rows.append({"b_item_id": row.id, **{"b_" + name: values[name] for name in names}})
-    conn.execute(statement, rows)
-    titles = [{"b_id": row.id, "b_title": rec.title} for rec, row in changed if row.source == "arxiv"]
+    full = [(rec, row) for rec, row in changed if rec.announce_type is None]
+    if full:
+        names = [c for c in _paper_row(full[0][0], 0, now) if c not in ("item_id", "arxiv_id")]
+        _update(conn, names, [{**_paper_row(rec, row.id, now), "item_id": row.id} for rec, row in full])
+    newer = [(rec, row) for rec, row in changed if rec.announce_type is not None and rec.version > row.version]
+    _update(conn, ["version", "title", "abstract", "updated", "fetched_at"], [dict(
+        item_id=row.id, version=rec.version, title=rec.title, abstract=rec.abstract, updated=rec.updated,
+        fetched_at=now) for rec, row in newer])
+    titled = [(rec, row) for rec, row in changed if rec.announce_type is not None and rec.version <= row.version]
+    _update(conn, ["title"], [dict(item_id=row.id, title=rec.title) for rec, row in titled])
+    titles = [{"b_id": row.id, "b_title": rec.title} for rec, row in changed if row.source == "arxiv" and rec.title]
     if titles:
         conn.execute(update(item_t).where(item_t.c.id == bindparam("b_id")).values(title=bindparam("b_title")),
                      titles)
+
+
+def _update(conn: Connection, names: list[str], rows: list[dict[str, Any]]) -> None:
+    """Set the columns `names` of the paper rows given by `item_id` (one statement for all)."""
+    if not rows:
+        return
+    statement = (update(paper_t).where(paper_t.c.item_id == bindparam("b_item_id"))
+                 .values({name: bindparam("b_" + name) for name in names}))
+    conn.execute(statement, [{"b_" + k: v for k, v in row.items() if k in names or k == "item_id"} for row in rows])
+
+
+def _mark_seen(conn: Connection, item_ids: list[int], now: datetime) -> None:
+    """Papers the API described unchanged were still checked now: the weekly version check can skip them."""
+    for chunk in dbmod.chunks(item_ids, CHUNK):
+        conn.execute(update(paper_t).where(paper_t.c.item_id.in_(chunk)).values(fetched_at=now))
 
 
 def _tag(conn: Connection, latest: dict[str, PaperRecord], ids: dict[str, int], fetched: set[int],

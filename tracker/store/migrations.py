@@ -321,8 +321,22 @@ def m009_page_text(conn: Connection) -> None:
     md.create_all(conn, tables=[pagetext])
 
 
+def m008_paper_title(conn: Connection) -> None:
+    """arXiv's own title of each paper, beside its item's title (which for a curated paper is the outline's).
+
+    Filled here where the database already holds it: a paper fetched from arXiv has arXiv's title
+    as its item's title, kept in step with each new version. A paper curated in an outline never
+    had its arXiv title stored, so its title stays empty here; the next `papers fetch` asks arXiv for
+    every paper without one. Versions were stored from the start (m003) and need nothing.
+    """
+    conn.exec_driver_sql("ALTER TABLE paper ADD COLUMN title VARCHAR")
+    conn.exec_driver_sql("UPDATE paper SET title = (SELECT item.title FROM item WHERE item.id = paper.item_id) "
+                         "WHERE item_id IN (SELECT id FROM item WHERE source = 'arxiv')")
+
+
 MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally,
-                              m006_report_indexes, m007_checkpoints, m009_page_text]
+                              m006_report_indexes, m007_checkpoints, m009_page_text,
+                              m008_paper_title]
 
 _LEDGER = MetaData()
 ledger = Table(

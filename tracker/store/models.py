@@ -131,6 +131,7 @@ class Paper(_Table, table=True):
     abs_url: str | None = None
     pdf_url: str | None = None
     fetched_at: datetime | None = Field(default=None, sa_type=DateTime)
+    title: str | None = None  # arXiv's, at `version`; the item's own title may be the outline's
 
 
 class TopicFetch(_Table, table=True):

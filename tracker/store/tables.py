@@ -57,7 +57,7 @@ paper_t = _table(
     Column("abstract", String), Column("categories", String), Column("primary_category", String),
     Column("published", DateTime), Column("updated", DateTime), Column("doi", String),
     Column("journal_ref", String), Column("comment", String), Column("abs_url", String),
-    Column("pdf_url", String), Column("fetched_at", DateTime),
+    Column("pdf_url", String), Column("fetched_at", DateTime), Column("title", String),
 )
 
 pagetext_t = _table(
