@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
@@ -55,4 +56,6 @@ def serve(database: Database, host: str, port: int, announce: Callable[[str], No
         import webbrowser
 
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn shuts down cleanly on Ctrl-C, then raises it again: for a server it is the normal end.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
