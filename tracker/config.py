@@ -61,6 +61,12 @@ def seeds_dir(start: Path | None = None) -> Path | None:
     return None
 
 
+def cookies_file(flag: str | Path | None = None) -> Path | None:
+    """The learner's cookies.txt for crawling: the flag, else TRACKER_COOKIES; None when neither names one."""
+    value = flag or os.environ.get("TRACKER_COOKIES")
+    return Path(value).expanduser() if value else None
+
+
 def arxiv_delay() -> float:
     """Seconds between two requests to arXiv: TRACKER_ARXIV_DELAY, default 3 (arXiv's terms).
 

@@ -35,8 +35,7 @@ def _try_lock(handle: IO[str]) -> bool:
             return False
     import fcntl
 
-    # A POSIX record lock, not flock(): it belongs to this process alone, so the crawl's forked
-    # workers do not inherit it, and a killed sync's lock goes with it even while a worker lives on.
+    # A POSIX record lock belongs to the process that took it, and goes when that process ends.
     try:
         fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import LocalServer
+
 
 @pytest.fixture
-def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """(host, port) of each connection the crawler opens, in order."""
-    from tracker.crawl import netstream
-
+def connections(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """(host, port) of each connection the crawler opens to `server`, in order, as the server sees them."""
     opened: list[tuple[str, int]] = []
-    connect = netstream.AsyncioBackend.connect_tcp
+    handler = server.httpd.RequestHandlerClass
+    setup = handler.setup
 
-    async def counting(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
-        opened.append((host, port))
-        return await connect(self, host, port, *args, **kwargs)
+    def counting(self) -> None:  # type: ignore[no-untyped-def]
+        opened.append(self.client_address)
+        setup(self)
 
-    monkeypatch.setattr(netstream.AsyncioBackend, "connect_tcp", counting)
+    monkeypatch.setattr(handler, "setup", counting)
     return opened

@@ -1,6 +1,6 @@
 """A page reader that kills its process on one URL, standing in for a page that crashes lxml.
 
-It lives in its own module so that a spawned worker process can import it by name.
+It lives in its own module so that a crawl started in another process can import it by name.
 """
 
 from __future__ import annotations

@@ -170,9 +170,44 @@ def test_redirects_off_http_or_into_a_private_network_are_refused(server: LocalS
     assert time.monotonic() - start < 1  # refused before any connection attempt
 
 
-def test_unresolvable_host_is_gone() -> None:
-    response = one("http://no-such-host.invalid/page")
-    assert response.state == "gone" and response.error == "DNS lookup failed"
+def _resolver(known: dict[str, str], unknown: set[str] = frozenset(),  # type: ignore[assignment]
+              offline: bool = False):  # type: ignore[no-untyped-def]
+    """A resolver for the tests: `known` names resolve, `unknown` ones do not exist, the rest time out;
+    `offline`, every lookup fails as it does with no network."""
+    async def resolve(host: str) -> list[str]:
+        if offline:
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if host in known:
+            return [known[host]]
+        if host in unknown:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    return resolve
+
+
+def _fetch_with(urls: list[str], resolve) -> list[Response]:  # type: ignore[no-untyped-def]
+    async def go() -> list[Response]:
+        reqs = [Request(key=i, url=u) for i, u in enumerate(urls)]
+        return [r async for r in fetch_all(reqs, FAST, resolve=resolve)]
+
+    return sorted(asyncio.run(go()), key=lambda r: r.key)
+
+
+def test_with_no_name_resolving_every_lookup_failure_is_offline() -> None:
+    got = _fetch_with(["http://a.example/1", "http://b.example/2", "http://a.example/3"], _resolver({}, offline=True))
+    assert [(r.state, r.error, r.cause) for r in got] == [("error", "offline", "offline")] * 3
+
+
+def test_a_name_that_does_not_exist_while_others_resolve_is_nxdomain(server: LocalServer) -> None:
+    server.routes["/ok"] = reply(200, "<title>fine</title>")
+    port = server.url("").rsplit(":", 1)[1]
+    resolve = _resolver({"localhost": "127.0.0.1"}, unknown={"gone.example"})
+    ok, missing, flaky = _fetch_with([f"http://localhost:{port}/ok", "http://gone.example/page",
+                                      "http://flaky.example/page"], resolve)
+    assert (ok.state, ok.cause) == ("ok", None)
+    assert (missing.state, missing.cause) == ("error", "nxdomain") and "gone.example" in (missing.error or "")
+    assert (flaky.state, flaky.cause) == ("error", None) and "DNS lookup failed" in (flaky.error or "")
 
 
 def test_malformed_and_non_http_urls_are_errors() -> None:
@@ -269,119 +304,6 @@ def test_an_oversized_error_page_keeps_its_state(server: LocalServer) -> None:
     server.routes["/big404"] = reply(404, b"x" * 50_000)
     response = one(server.url("/big404"), Settings(delay=0, robots=False, max_bytes=10_000))
     assert (response.state, response.http_status) == ("gone", 404)
-
-
-def test_each_host_gets_its_own_pool_and_idle_pools_are_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ssl
-    import types
-
-    import httpx
-
-    from tracker.crawl import pools as pools_module
-    from tracker.crawl.pools import HostPools
-
-    contexts: list[ssl.SSLContext] = []
-
-    def counted(protocol: int) -> ssl.SSLContext:
-        contexts.append(ssl.SSLContext(protocol))
-        return contexts[-1]
-
-    # Every plain-HTTP pool needs a TLS context it never uses: one is made for all of them.
-    monkeypatch.setattr(pools_module, "ssl", types.SimpleNamespace(SSLContext=counted,
-                                                                   PROTOCOL_TLS_CLIENT=ssl.PROTOCOL_TLS_CLIENT))
-    servers = [LocalServer().start() for _ in range(4)]
-    try:
-        for srv in servers:
-            srv.routes["/"] = reply(200, "<title>ok</title>")
-        pools = HostPools(per_host=2, max_pools=2)
-
-        async def go() -> tuple[list[int], int]:
-            async with httpx.AsyncClient(transport=pools, trust_env=False) as client:
-                statuses = []
-                for srv in servers * 2:
-                    response = await client.get(srv.url("/"))
-                    statuses.append(response.status_code)
-                    assert len(pools.pools) <= 2  # never more pools than allowed, even across 4 hosts
-                return statuses, sum(p.busy for p in pools.pools.values())
-
-        statuses, busy = asyncio.run(go())
-        assert statuses == [200] * 8 and busy == 0
-        assert pools.pools == {}  # closing the client closed every pool
-        assert len(contexts) == 1  # eight pools made, over four hosts
-    finally:
-        for srv in servers:
-            srv.stop()
-
-
-def test_a_kept_alive_connection_sends_and_gives_back_without_letting_other_work_first(
-        server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """httpcore's connection locks (anyio's) each take a turn of the event loop even when free: in a
-    worker that turn goes to reading a page, and the next request waits behind it. With the crawler's
-    locks a request is written, and a closed response hands its connection back, before anything
-    else queued on the loop runs."""
-    import httpx
-
-    from tracker.crawl import netstream
-    from tracker.crawl import pools as pools_module
-    from tracker.crawl.pools import HostPools
-
-    server.routes["/"] = reply(200, "x" * 1000)
-    events: list[str] = []
-    write, returned = netstream.AsyncioStream.write, pools_module._Connections.returned
-
-    async def recording_write(self, buffer, timeout=None):  # type: ignore[no-untyped-def]
-        events.append("write")
-        await write(self, buffer, timeout)
-
-    async def recording_returned(self, connection):  # type: ignore[no-untyped-def]
-        events.append("returned")
-        await returned(self, connection)
-
-    monkeypatch.setattr(netstream.AsyncioStream, "write", recording_write)
-    monkeypatch.setattr(pools_module._Connections, "returned", recording_returned)
-
-    async def go() -> None:
-        pools = HostPools(per_host=1, max_pools=1)
-        loop = asyncio.get_running_loop()
-        try:
-            for _ in range(2):  # the first request opens the connection, the second reuses it
-                events.append("start")
-                loop.call_soon(events.append, "other")
-                response = await pools.handle_async_request(httpx.Request("GET", server.url("/")))
-                assert b"".join([chunk async for chunk in response.stream]) == b"x" * 1000
-                events.append("close")
-                loop.call_soon(events.append, "other")
-                await response.stream.aclose()  # (as the fetcher closes it: reading it whole would too)
-                await asyncio.sleep(0)
-        finally:
-            await pools.aclose()
-
-    asyncio.run(go())
-    second = events[events.index("start", 1):]
-    assert "write" in second[:second.index("other")]  # (httpcore writes the headers and the end apart)
-    assert second[second.index("close"):] == ["close", "returned", "other"]
-
-
-def test_a_pool_with_a_response_open_is_not_evicted(server: LocalServer) -> None:
-    import httpx
-
-    from tracker.crawl.pools import HostPools
-
-    other = LocalServer().start()
-    try:
-        server.routes["/"] = other.routes["/"] = reply(200, "x" * 1000)
-        pools = HostPools(per_host=1, max_pools=1)
-
-        async def go() -> bytes:
-            async with httpx.AsyncClient(transport=pools, trust_env=False) as client, \
-                    client.stream("GET", server.url("/")) as first:
-                assert (await client.get(other.url("/"))).status_code == 200
-                assert len(pools.pools) == 2  # the busy pool stayed, over the limit, until it is idle
-                return await first.aread()
-
-        assert asyncio.run(go()) == b"x" * 1000
-    finally:
-        other.stop()
 
 
 def test_a_connection_is_reused_until_a_response_on_it_is_cut_short(server: LocalServer,
@@ -508,9 +430,7 @@ def test_every_request_names_the_tool_in_its_user_agent(server: LocalServer) -> 
 
 
 def test_the_polite_defaults_are_one_request_per_host_a_second_apart() -> None:
-    from tracker.cli.crawl import crawl_settings
-
-    for settings in (Settings(), crawl_settings()):
+    for settings in (Settings(), Settings.given(concurrency=None, per_host=None, delay=None)):
         assert (settings.per_host, settings.delay, settings.max_bytes, settings.max_redirects) == (1, 1.0, 5_000_000, 5)
 
 
@@ -522,8 +442,8 @@ def test_a_page_on_a_public_address_may_not_redirect_to_this_machine(server: Loc
 
     real = netguard.host_class
 
-    async def as_public(host: str) -> str | None:
-        return netguard.PUBLIC if host == "127.0.0.1" else await real(host)
+    async def as_public(host: str, resolve: netguard.Resolver = netguard.system_resolver) -> str:
+        return netguard.PUBLIC if host == "127.0.0.1" else await real(host, resolve)
 
     monkeypatch.setattr(netguard, "host_class", as_public)
     port = server.url("").rsplit(":", 1)[1]

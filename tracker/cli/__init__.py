@@ -23,15 +23,7 @@ for _name in COMMAND_MODULES:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: typer's own usage errors become one `error:` line too."""
-    import gc
-
-    try:
-        _run_app(argv)
-    finally:
-        # The interpreter's last garbage collection walks every object the command loaded, only to
-        # free memory the system takes back anyway: 0.2-0.3 s after a crawl on the project's VM.
-        # Frozen objects are left out of it (files and the database are closed by then).
-        gc.freeze()
+    _run_app(argv)
 
 
 def _run_app(argv: list[str] | None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from tracker.cli.app import JsonOpt, app, run, user_errors
-from tracker.cli.output import emit_json
+from tracker.cli.output import emit_json, progress_bar
 
 
 @app.command("crawl", epilog="Example: tracker crawl --per-host 2 --cookies ~/cookies.txt")
@@ -28,10 +28,7 @@ def crawl_cmd(
     force: bool = typer.Option(False, "--force", help="Fetch every item again, fresh or not."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Fetch the curated links: each site's metadata, every failure recorded, politely.
-
-    Example: tracker crawl --cookies ~/cookies.txt
-    """
+    """Fetch the curated links: each site's metadata, every failure recorded, politely."""
     from tracker.crawl.run import crawl
     from tracker.crawl.settings import Settings
 
@@ -57,9 +54,7 @@ def crawl_progress(screen: Any = None, every: float = 0.1) -> Iterator[Callable[
     results arrive, at most every `every` seconds (so it needs no refresh thread of its own)."""
     import time
 
-    from rich.progress import Progress
-
-    with Progress(transient=True, auto_refresh=False, console=screen) as bar:
+    with progress_bar(screen) as bar:
         task = bar.add_task("crawling", total=None)
         drawn = [0.0]
 

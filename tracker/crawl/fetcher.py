@@ -4,22 +4,31 @@ Every request gets exactly one `Response`, whatever the server does: a total dea
 connect, redirects and every read (a trickling server cannot hold a slot); bodies are capped
 after decompression, which is done here in bounded steps so a gzip bomb never expands in memory;
 redirects are followed by hand so that each hop's scheme and address are checked.
+
+A host name that cannot be looked up is judged against the rest of the crawl: while no name at all
+resolves the network is down (`cause="offline"`); once others resolve, a name the resolver says does
+not exist is `cause="nxdomain"` (the crawl's storage decides when that makes a page gone).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 import zlib
 from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from tracker import config
 from tracker.crawl import charset as charsets
 from tracker.crawl import netguard
+from tracker.crawl.pools import proxy_for
+from tracker.crawl.settings import Settings
 from tracker.timeutil import retry_after_seconds
+
+__all__ = ["Fetcher", "Request", "Response", "ResponseStream", "Settings", "crawl_delay", "fetch_all", "host_key"]
 
 BLOCKED_STATUSES = (401, 403, 429, 451)
 GONE_STATUSES = (404, 410)
@@ -41,21 +50,6 @@ class Request:
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Limits of a crawl; the defaults are the polite ones."""
-
-    concurrency: int = 8
-    per_host: int = 1
-    delay: float = 1.0
-    timeout: float = 20.0
-    max_bytes: int = 5_000_000
-    max_redirects: int = 5
-    user_agent: str = config.USER_AGENT
-    robots: bool = True
-    max_retry_after: float = 30.0
-
-
-@dataclass(frozen=True)
 class Response:
     """What happened to one request."""
 
@@ -70,14 +64,20 @@ class Response:
     error: str | None
     elapsed: float
     redirects: tuple[str, ...] = ()
+    cause: str | None = None  # "offline" (no network at all) or "nxdomain" (the name does not exist)
+    login: bool = False  # the learner's own cookies went with the request
+
+
+OFFLINE = "offline"
+NXDOMAIN = "nxdomain"
 
 
 class _Fail(Exception):
     """Ends one request with a state and a one-line reason."""
 
-    def __init__(self, state: str, message: str, status: int | None = None) -> None:
+    def __init__(self, state: str, message: str, status: int | None = None, cause: str | None = None) -> None:
         super().__init__(message)
-        self.state, self.message, self.status = state, message, status
+        self.state, self.message, self.status, self.cause = state, message, status, cause
 
 
 @dataclass
@@ -158,71 +158,158 @@ class _Decoder:
             raise _Fail("error", f"corrupt {self.encoding} body") from None
 
 
-class Fetcher:
-    """A crawl's shared state: the connections, the global cap, and each host's politeness.
+class _Network:
+    """What the crawl has learnt of the network: has any host name resolved, any response come back?
 
-    Requests go straight to the transport (one small pool per host, see `pools`), not through an
-    httpx client: the crawler follows redirects itself, sends no auth, and a client's per-request
-    work (building the request from its settings, the cookie jar's two passes over every request
-    and response through urllib's request type) was a sixth of the CPU a page took to fetch. The
-    cookie jar is still kept, and consulted only when there is something to do: a response that
-    sets a cookie, a request to send once the jar holds one.
+    A lookup that fails is judged only once the crawl knows more: when another name resolves (the
+    network works, so the failure is the name's own) or when no lookup is left in progress (none
+    resolved: offline).
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self) -> None:
+        self.resolved = False
+        self.answered = False  # some server answered, so packets do get through
+        self.pending = 0
+        self.changed = asyncio.Condition()
+
+    async def lookup(self, host: str, resolve: netguard.Resolver) -> str | netguard.LookupFailed:
+        """The host's address class, or the failure (returned, so a cached task never raises)."""
+        self.pending += 1
+        try:
+            cls = await netguard.host_class(host, resolve)
+        except netguard.LookupFailed as exc:
+            return exc
+        else:
+            self.resolved = True
+            return cls
+        finally:
+            self.pending -= 1
+            async with self.changed:
+                self.changed.notify_all()
+
+    async def judge(self, failure: netguard.LookupFailed) -> _Fail:
+        """What a failed lookup means, once another name resolved or none is left to try."""
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.resolved or self.pending == 0)
+        if not self.resolved:
+            return _Fail("error", OFFLINE, cause=OFFLINE)
+        if failure.unknown:
+            return _Fail("error", f"no such host name ({failure.host})", cause=NXDOMAIN)
+        return _Fail("error", f"DNS lookup failed ({failure.host})")
+
+
+class Fetcher:
+    """A crawl's shared state: the transports, the global cap, each host's politeness, the network's state.
+
+    Requests go to each host's own httpx transport (see `pools`) rather than through a client: the
+    crawler follows redirects itself to check each hop, sends no auth of its own, and keeps cookies
+    in one jar, which is consulted only when it holds something or a response sets a cookie.
+    `cookies` is the learner's own login (a loaded cookies.txt); each cookie goes only where its
+    domain says, as any cookie in the jar does.
+    """
+
+    def __init__(self, settings: Settings, cookies: CookieJar | None = None,
+                 resolve: netguard.Resolver = netguard.system_resolver) -> None:
         import httpx
 
-        from tracker.crawl.pools import HostPools
+        from tracker.crawl.pools import HostTransports
 
         self.settings = settings
-        # Proxies come from the environment through HostPools; no ~/.netrc credentials are read.
-        self.transport = HostPools(per_host=max(settings.per_host, 1), max_pools=max(settings.concurrency, 1) * 2)
-        self.headers = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive",
-                        "User-Agent": settings.user_agent}
+        self.transports = HostTransports(per_host=settings.per_host, keep=settings.concurrency * 2)
+        self.headers = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate", "User-Agent": settings.user_agent}
         self.timeout = httpx.Timeout(settings.timeout).as_dict()
         self.cookies = httpx.Cookies()
-        self.slots = asyncio.Semaphore(max(settings.concurrency, 1))
+        self.login = httpx.Cookies(cookies) if cookies is not None and len(cookies) else None
+        for cookie in cookies or ():
+            self.cookies.jar.set_cookie(cookie)
+        self.resolve = resolve
+        self.network = _Network()
+        self.slots = asyncio.Semaphore(settings.concurrency)
         self.hosts: dict[str, _Host] = {}
-        self.classes: dict[str, str | None] = {}
+        self.lookups: dict[str, asyncio.Task[str | netguard.LookupFailed]] = {}
+        self.proxied: dict[str, bool] = {}
 
     async def close(self) -> None:
         """Close every connection."""
-        await self.transport.aclose()
+        await self.transports.aclose()
 
     async def _send(self, url: str, headers: Mapping[str, str]) -> Any:
-        """The response to a GET of `url` (its body not read yet), with the crawl's cookies."""
+        """The response to a GET of `url` (its body not read yet), with the cookies the jar holds for it.
+
+        The response holds its host's transport busy until it is given to `_done`.
+        """
         import httpx
 
         request = httpx.Request("GET", url, headers={**self.headers, **headers}, extensions={"timeout": self.timeout})
         if len(self.cookies.jar):
             self.cookies.set_cookie_header(request)
-        response = await self.transport.handle_async_request(request)
+        origin = host_key(url)
+        transport = await self.transports.acquire(origin)
+        try:
+            response = await transport.handle_async_request(request)
+        except BaseException:
+            self.transports.release(origin)
+            raise
         response.request = request
+        self.network.answered = True
         if "set-cookie" in response.headers:
             self.cookies.extract_cookies(response)
         return response
 
+    async def _done(self, response: Any, url: str) -> None:
+        """Close a response `_send` gave for `url` (its connection goes back to its pool); free its transport."""
+        try:
+            await response.aclose()
+        finally:
+            self.transports.release(host_key(url))
+
+    def _login_sent(self, url: str) -> bool:
+        """Would the learner's own cookies go with a request to `url`?"""
+        if self.login is None:
+            return False
+        import httpx
+
+        probe = httpx.Request("GET", url)
+        self.login.set_cookie_header(probe)
+        return "cookie" in probe.headers
+
+    def _proxied(self, url: str) -> bool:
+        """Does a request to `url` go through a proxy? (Reading the environment each time would cost.)"""
+        origin = host_key(url)
+        if origin not in self.proxied:
+            self.proxied[origin] = proxy_for(url) is not None
+        return self.proxied[origin]
+
     def _host(self, url: str) -> _Host:
         key = host_key(url)
         if key not in self.hosts:
-            self.hosts[key] = _Host(slots=asyncio.Semaphore(max(self.settings.per_host, 1)),
-                                    delay=self.settings.delay)
+            self.hosts[key] = _Host(slots=asyncio.Semaphore(self.settings.per_host), delay=self.settings.delay)
         return self.hosts[key]
 
-    async def _class_of(self, host: str) -> str | None:
-        if host not in self.classes:
-            self.classes[host] = await netguard.host_class(host)
-        return self.classes[host]
+    async def _class_of(self, url: str) -> str:
+        """The address class of `url`'s host; with a proxy (which resolves names itself) only IP literals are
+        told apart, so the crawl never waits on a local lookup that may not be able to succeed."""
+        host = urlsplit(url).hostname or ""
+        if self._proxied(url):
+            return netguard.literal_class(host) or netguard.PUBLIC
+        if host not in self.lookups:
+            self.lookups[host] = asyncio.ensure_future(self.network.lookup(host, self.resolve))
+        found = await asyncio.shield(self.lookups[host])
+        if isinstance(found, netguard.LookupFailed):
+            raise await self.network.judge(found)
+        return found
 
     async def fetch(self, req: Request) -> Response:
         """Fetch one request under every limit; never raises for the request's own faults."""
         started = time.monotonic()
+        login = self._login_sent(req.url)
         try:
-            return await self._fetch(req, started)
+            response = await self._fetch(req, started)
         except _Fail as exc:
-            return _failed(req, exc, started)
+            response = _failed(req, exc, started)
         except Exception as exc:  # one URL's surprise must not end the crawl
-            return _failed(req, _Fail("error", f"{type(exc).__name__}: {exc}"[:200]), started)
+            response = _failed(req, _Fail("error", f"{type(exc).__name__}: {exc}"[:200]), started)
+        return replace(response, login=login) if login else response
 
     async def _fetch(self, req: Request, started: float) -> Response:
         parts = urlsplit(req.url)
@@ -230,7 +317,7 @@ class Fetcher:
             raise _Fail("error", f"unsupported URL {req.url[:80]}")
         host = self._host(req.url)
         # A host that does not resolve fails at once, without taking a turn in its host's queue.
-        await self._origin_class(req.url)
+        await self._class_of(req.url)
         async with host.slots:
             if self.settings.robots:
                 await self._check_robots(req.url, host)
@@ -266,17 +353,18 @@ class Fetcher:
         import httpx
 
         url, chain = req.url, []
-        origin = await self._origin_class(url)
+        origin = await self._class_of(url)
         headers = dict(req.headers)
         if req.etag:
             headers["If-None-Match"] = req.etag
         if req.last_modified:
             headers["If-Modified-Since"] = req.last_modified
         for _hop in range(limits.max_redirects + 1):
+            sent_to = url
             try:
                 response = await self._send(url, headers)
             except httpx.ConnectError as exc:
-                raise _Fail("error", f"cannot connect: {exc}"[:200]) from None
+                raise self._connect_failure(exc) from None
             except httpx.TransportError as exc:
                 raise _Fail("error", _transport_message(exc)) from None
             try:
@@ -290,7 +378,7 @@ class Fetcher:
                         raise _Fail("error", "redirect loop", status)
                     if host_key(target) != host_key(url):
                         # Credentials are for the host they were meant for: never hand a token to
-                        # whatever host a redirect names.
+                        # whatever host a redirect names. (The jar's cookies follow their own domains.)
                         headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
                     url = target
                     continue
@@ -298,7 +386,7 @@ class Fetcher:
                 if status != 304:
                     body = await self._read(response, limits.max_bytes)
             finally:
-                await response.aclose()
+                await self._done(response, sent_to)
             lower = {k.lower(): v for k, v in response.headers.items()}
             return Response(key=req.key, url=req.url, state=_state(status), http_status=status, final_url=url,
                             headers=lower, body=body, charset=charsets.detect(lower.get("content-type"), body),
@@ -306,24 +394,17 @@ class Fetcher:
                             elapsed=time.monotonic() - started, redirects=tuple(chain))
         raise _Fail("error", f"too many redirects (over {limits.max_redirects})")
 
-    async def _origin_class(self, url: str) -> str:
-        host = urlsplit(url).hostname or ""
-        cls = await self._class_of(host)
-        if cls is None:
-            if _proxied(url):
-                return netguard.PUBLIC  # the proxy resolves names we cannot
-            raise _Fail("gone", "DNS lookup failed")
-        return cls
+    def _connect_failure(self, exc: Exception) -> _Fail:
+        """A connection that could not be made; with no route to any network before anything answered, offline."""
+        if not self.network.answered and _errno_in(exc) in (errno.ENETUNREACH, errno.ENETDOWN):
+            return _Fail("error", OFFLINE, cause=OFFLINE)
+        return _Fail("error", f"cannot connect: {exc}"[:200])
 
     async def _check_hop(self, target: str, origin: str) -> None:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https"):
             raise _Fail("error", f"redirect to unsupported scheme {parts.scheme or '?'}")
-        cls = await self._class_of(parts.hostname or "")
-        if cls is None:
-            if _proxied(target):
-                return
-            raise _Fail("gone", "DNS lookup failed")
+        cls = await self._class_of(target)
         if not netguard.allowed_hop(origin, cls):
             raise _Fail("error", f"redirect to a {cls} address refused ({parts.hostname})")
 
@@ -338,7 +419,7 @@ class Fetcher:
         chunks: list[bytes] = []
         size = 0
         try:
-            # Chunks as the socket gives them (at most 64 KB): a chunk size would copy each through a buffer.
+            # Chunks as the socket gives them: a chunk size would copy each through a buffer.
             async for raw in response.aiter_raw():
                 for piece in decoder.feed(raw, cap - size):
                     size += len(piece)
@@ -371,8 +452,8 @@ class Fetcher:
         from urllib.robotparser import RobotFileParser
 
         robots_url = host_key(url) + "/robots.txt"
-        probe = Settings(timeout=min(self.settings.timeout, ROBOTS_TIMEOUT), max_bytes=ROBOTS_MAX_BYTES,
-                         max_redirects=self.settings.max_redirects, user_agent=self.settings.user_agent)
+        probe = replace(self.settings, timeout=min(self.settings.timeout, ROBOTS_TIMEOUT),
+                        max_bytes=ROBOTS_MAX_BYTES)
         try:
             async with self.slots:
                 response = await self._deadline(Request(key=-1, url=robots_url), time.monotonic(), probe)
@@ -416,10 +497,14 @@ def _ua_token(user_agent: str) -> str:
     return user_agent.split("/", 1)[0]
 
 
-def _proxied(url: str) -> bool:
-    from tracker.crawl.pools import proxy_for
-
-    return proxy_for(url) is not None
+def _errno_in(exc: BaseException) -> int | None:
+    """The errno of the OSError behind an exception, if one is in its chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen.errno
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _transport_message(exc: Exception) -> str:
@@ -451,36 +536,55 @@ def _state(status: int) -> str:
 
 def _failed(req: Request, exc: _Fail, started: float) -> Response:
     return Response(key=req.key, url=req.url, state=exc.state, http_status=exc.status, final_url=req.url,
-                    headers={}, body=b"", charset=None, error=exc.message, elapsed=time.monotonic() - started)
+                    headers={}, body=b"", charset=None, error=exc.message, elapsed=time.monotonic() - started,
+                    cause=exc.cause)
 
 
-async def fetch_all(requests: Iterable[Request], settings: Settings) -> AsyncGenerator[Response, None]:
-    """Responses as they complete (any order), reading `requests` lazily with a bounded number in flight."""
-    fetcher = Fetcher(settings)
-    window = max(settings.concurrency, 1) * 4
-    # A task puts itself here when it ends. (asyncio.wait would hook and unhook every pending task,
-    # up to `window` of them, for each response.)
-    finished: asyncio.Queue[asyncio.Task[Response]] = asyncio.Queue()
-    pending: set[asyncio.Task[Response]] = set()
-    source = iter(requests)
-    try:
-        exhausted = False
-        while pending or not exhausted:
-            while not exhausted and len(pending) < window:
-                req = next(source, None)
-                if req is None:
-                    exhausted = True
+class ResponseStream:
+    """Responses to `requests` as they complete (any order), reading the requests lazily with a bounded
+    number in flight. `cookies` is the learner's login (see `Fetcher`); `resolve` looks up host names."""
+
+    def __init__(self, requests: Iterable[Request], settings: Settings, cookies: CookieJar | None = None,
+                 resolve: netguard.Resolver = netguard.system_resolver) -> None:
+        self.requests, self.settings, self.cookies, self.resolve = requests, settings, cookies, resolve
+        # A task puts itself here when it ends. (asyncio.wait would hook and unhook every pending task,
+        # up to a window of them, for each response.)
+        self.finished: asyncio.Queue[asyncio.Task[Response]] = asyncio.Queue()
+
+    def ready(self) -> int:
+        """Responses that have arrived and not been taken yet."""
+        return self.finished.qsize()
+
+    async def responses(self) -> AsyncGenerator[Response, None]:
+        """Each response once it is complete."""
+        fetcher = Fetcher(self.settings, self.cookies, self.resolve)
+        window = self.settings.concurrency * 4
+        pending: set[asyncio.Task[Response]] = set()
+        source = iter(self.requests)
+        try:
+            exhausted = False
+            while pending or not exhausted:
+                while not exhausted and len(pending) < window:
+                    req = next(source, None)
+                    if req is None:
+                        exhausted = True
+                        break
+                    task = asyncio.create_task(fetcher.fetch(req))
+                    task.add_done_callback(self.finished.put_nowait)
+                    pending.add(task)
+                if not pending:
                     break
-                task = asyncio.create_task(fetcher.fetch(req))
-                task.add_done_callback(finished.put_nowait)
-                pending.add(task)
-            if not pending:
-                break
-            task = await finished.get()
-            pending.discard(task)
-            yield task.result()
-    finally:
-        for task in pending:
-            task.remove_done_callback(finished.put_nowait)
-            task.cancel()
-        await fetcher.close()
+                task = await self.finished.get()
+                pending.discard(task)
+                yield task.result()
+        finally:
+            for task in pending:
+                task.remove_done_callback(self.finished.put_nowait)
+                task.cancel()
+            await fetcher.close()
+
+
+def fetch_all(requests: Iterable[Request], settings: Settings, cookies: CookieJar | None = None,
+              resolve: netguard.Resolver = netguard.system_resolver) -> AsyncGenerator[Response, None]:
+    """Responses to `requests` as they complete (see `ResponseStream`)."""
+    return ResponseStream(requests, settings, cookies, resolve).responses()

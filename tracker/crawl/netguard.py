@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 
 PUBLIC = "public"
 
@@ -43,20 +44,45 @@ def literal_class(host: str) -> str | None:
         return None
 
 
-async def host_class(host: str) -> str | None:
-    """The class of a host name's addresses (the least public one wins); None when it does not resolve."""
+Resolver = Callable[[str], Awaitable[list[str]]]
+"""Looks up a host name's addresses; raises `socket.gaierror` (or another OSError) when it cannot."""
+
+# getaddrinfo's answers for a name that does not exist, as opposed to a lookup that could not be made.
+_UNKNOWN_NAME = {getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)}
+
+
+class LookupFailed(Exception):
+    """A host name could not be resolved; `unknown` when the answer was that the name does not exist."""
+
+    def __init__(self, host: str, unknown: bool) -> None:
+        super().__init__(host)
+        self.host, self.unknown = host, unknown
+
+
+async def system_resolver(host: str) -> list[str]:
+    """The host's addresses, from the system's resolver."""
     import asyncio
 
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+async def host_class(host: str, resolve: Resolver = system_resolver) -> str:
+    """The class of a host name's addresses (the least public one wins); raises LookupFailed."""
     literal = literal_class(host)
     if literal is not None:
         return literal
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        addresses = await resolve(host)
+    except socket.gaierror as exc:
+        raise LookupFailed(host, unknown=exc.errno in _UNKNOWN_NAME) from None
     except (OSError, UnicodeError):
-        return None
-    classes = {address_class(str(info[4][0])) for info in infos}
+        raise LookupFailed(host, unknown=False) from None
+    classes = {address_class(address) for address in addresses}
+    if not classes:
+        raise LookupFailed(host, unknown=True)
     # A name that resolves to both public and private addresses is judged by the private one.
     for name in ("loopback", "link-local", "private", "reserved"):
         if name in classes:
             return name
-    return PUBLIC if classes else None
+    return PUBLIC

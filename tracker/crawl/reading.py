@@ -1,7 +1,6 @@
 """Reading fetched pages: the site extractor, the wall checks and the topic classifier.
 
-Pure functions of a response, run wherever the page was fetched (the crawl's own process or a
-worker, see `workers`); what they return is all the database needs to record the page.
+Pure functions of a response; what they return is all the database needs to record the page.
 """
 
 from __future__ import annotations
@@ -31,6 +30,10 @@ class Outcome:
     tags: tuple[tuple[str, float], ...] = ()
     etag: str | None = None
     last_modified: str | None = None
+    cause: str | None = None  # the fetcher's: "offline" or "nxdomain"
+
+
+LOGIN_EXPIRED = "login expired"
 
 
 def interpret(url: str, is_child: bool, response: Response) -> Outcome:
@@ -59,18 +62,22 @@ def interpret(url: str, is_child: bool, response: Response) -> Outcome:
         reason = site.blocked_status(page)
         if reason:
             state, error = "blocked", reason
+    walled = state == "blocked" and (error != response.error or response.http_status in (401, 403))
+    if walled and response.login:
+        # The learner's own cookies went with the request, and the site still put its wall up.
+        error = LOGIN_EXPIRED
     if is_child:
         children = ()  # one level deep: an article found on a listing does not bring its own links
     return Outcome(state=state, http_status=response.http_status, final_url=response.final_url, error=error,
                    title=title, meta=meta, text=text, children=children, etag=response.headers.get("etag"),
-                   last_modified=response.headers.get("last-modified"))
+                   last_modified=response.headers.get("last-modified"), cause=response.cause)
 
 
 _classifier: Any = None
 
 
 def start_reader(topic_defs: Sequence[Any]) -> None:
-    """Build this process's classifier once (a worker's initializer, or the crawl's own process)."""
+    """Build the classifier `read_page` uses, once per crawl."""
     global _classifier
     from tracker.topics import Classifier
 

@@ -1,17 +1,21 @@
-"""`tracker crawl`: which items are due, fetching them, and storing each result as it arrives.
+"""`tracker crawl`: which items are due, fetching and reading them, and storing each result as it arrives.
 
-Results are committed as they arrive (one short transaction per arriving batch), so a crawl killed
-at any moment keeps everything stored so far, and the next run starts with what is still due.
-Fetching and reading happen in `workers`; this module decides what to fetch and records results.
+Everything runs in one process: fetching is bound by politeness (a few requests per host, robots.txt's
+Crawl-delay), not by CPU. Results are committed as they arrive, so a crawl killed at any moment keeps
+everything stored so far, and the next run starts with what is still due.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from http.cookiejar import CookieJar
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
@@ -19,8 +23,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tracker import config, urls
-from tracker.crawl.fetcher import Request, Settings, host_key
-from tracker.crawl.reading import Outcome
+from tracker.crawl.fetcher import NXDOMAIN, OFFLINE, Request, Response, ResponseStream, host_key
+from tracker.crawl.netguard import Resolver
+from tracker.crawl.reading import Outcome, failed, read_safely, start_reader
+from tracker.crawl.settings import Settings
 from tracker.store import db as dbmod
 from tracker.store.models import Fetch
 
@@ -32,6 +38,11 @@ fetch_t = Fetch.__table__  # type: ignore[attr-defined]
 REFRESH = timedelta(days=30)
 BACKOFF = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 CHILD_CAP = 50
+CRASHED = "crashed the reader"
+DNS_GONE_AFTER = timedelta(days=1)
+# Seconds into a crawl at which reading is prepared: by then the first requests are out, and their
+# answers take longer than that to come.
+PREPARE_AFTER = 0.03
 WRITE_CACHE_KIB = 4096  # each batch writes a few rows; a big cache only holds pages never read again
 # Statuses whose items the crawler visits: everything on the reading list, not the paper inbox.
 CRAWLED_STATUSES = ("unread", "reading", "digested", "skipped")
@@ -49,6 +60,7 @@ class CrawlSummary:
     error: int = 0
     skipped: int = 0
     discovered: int = 0
+    offline: int = 0  # errors because no network could be reached (counted in `error` too)
 
     def as_json(self) -> dict[str, int]:
         """The contract's summary."""
@@ -66,6 +78,7 @@ class Due:
     last_modified: str | None
     attempts: int
     fetched: bool = False  # a fetch row exists (crawled before)
+    dns_missing_since: datetime | None = None  # first found unknown (NXDOMAIN) while other names resolved
 
 
 def _crawlable(url: str | None) -> bool:
@@ -81,18 +94,20 @@ _CRAWLED = (item_t.c.url.is_not(None), item_t.c.retired.is_(False), item_t.c.sta
 def due_items(conn: Connection, now: datetime, force: bool) -> tuple[list[Due], int]:
     """Items whose URL should be fetched now, and how many with a URL are not due (skipped)."""
     query = (select(item_t.c.id, item_t.c.url, item_t.c.parent_id, fetch_t.c.etag, fetch_t.c.last_modified,
-                    fetch_t.c.attempts, fetch_t.c.next_due, fetch_t.c.item_id.label("fetched"))
+                    fetch_t.c.attempts, fetch_t.c.next_due, fetch_t.c.item_id.label("fetched"),
+                    fetch_t.c.dns_missing_since)
              .select_from(_WITH_FETCH).where(*_CRAWLED).order_by(item_t.c.id))
     due, skipped = [], 0
-    # One fetchall, and rows unpacked as tuples: a driver call and eight attribute lookups per row
-    # were most of this query's time, which a crawl spends before its first request goes out.
-    for item_id, url, parent_id, etag, last_modified, attempts, next_due, fetched in conn.execute(query).all():
+    # One fetchall, and rows unpacked as tuples: a driver call and attribute lookups per row were
+    # most of this query's time, which a crawl spends before its first request goes out.
+    for item_id, url, parent_id, etag, last_modified, attempts, next_due, fetched, missing in \
+            conn.execute(query).all():
         if not _crawlable(url):
             skipped += 1
             continue
         if force or fetched is None or next_due is None or next_due <= now:
             due.append(Due(id=item_id, url=url, parent_id=parent_id, etag=etag, last_modified=last_modified,
-                           attempts=attempts or 0, fetched=fetched is not None))
+                           attempts=attempts or 0, fetched=fetched is not None, dns_missing_since=missing))
         else:
             skipped += 1
     return due, skipped
@@ -126,12 +141,28 @@ def requests_for(items: list[Due], endpoints: config.Endpoints, force: bool) -> 
 _UPDATE_FETCH = fetch_t.update().where(fetch_t.c.item_id == bindparam("fetched_item"))
 
 
+def settle_dns(item: Due, outcome: Outcome, now: datetime) -> Outcome:
+    """An unknown host name is `gone` once it was unknown at two checks a day or more apart; before, an error."""
+    if outcome.cause != NXDOMAIN:
+        return outcome
+    since = item.dns_missing_since or now
+    if now - since >= DNS_GONE_AFTER:
+        return replace(outcome, state="gone", error=f"{outcome.error}, since {since:%Y-%m-%d}")
+    return replace(outcome, state="error", error=f"{outcome.error}; gone if it is still unknown a day later")
+
+
 def _fetch_values(item: Due, outcome: Outcome, now: datetime) -> dict[str, Any]:
-    failed = outcome.state in ("blocked", "gone", "error")
-    attempts = (item.attempts + 1) if failed else 0
+    if outcome.cause == OFFLINE:
+        # Nothing is known of the page itself: its back-off stays, and the next run tries it again.
+        return dict(state="error", http_status=None, final_url=outcome.final_url, checked_at=now,
+                    attempts=item.attempts, error=outcome.error, next_due=now)
+    failing = outcome.state in ("blocked", "gone", "error")
+    attempts = (item.attempts + 1) if failing else 0
     values: dict[str, Any] = dict(state=outcome.state, http_status=outcome.http_status, final_url=outcome.final_url,
                                   checked_at=now, attempts=attempts, error=outcome.error,
-                                  next_due=now + (BACKOFF[min(attempts, len(BACKOFF)) - 1] if failed else REFRESH))
+                                  next_due=now + (BACKOFF[min(attempts, len(BACKOFF)) - 1] if failing else REFRESH),
+                                  dns_missing_since=(item.dns_missing_since or now) if outcome.cause == NXDOMAIN
+                                  else None)
     if outcome.state == "ok":
         values.update(title=outcome.title, meta=json.dumps(outcome.meta, ensure_ascii=False, default=str),
                       text=outcome.text or None, etag=outcome.etag, last_modified=outcome.last_modified)
@@ -195,67 +226,137 @@ def _add_children(conn: Connection, parent_id: int, children: tuple[Any, ...], n
     return added
 
 
-def due_estimate(conn: Connection, now: datetime, force: bool) -> int:
-    """At least as many as `due_items` returns, from one count (arXiv links are not told apart here)."""
-    from sqlalchemy import func, or_
-
-    query = select(func.count()).select_from(_WITH_FETCH).where(*_CRAWLED)
-    if not force:
-        query = query.where(or_(fetch_t.c.item_id.is_(None), fetch_t.c.next_due.is_(None), fetch_t.c.next_due <= now))
-    return int(conn.execute(query).scalar_one())
-
-
 def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, child_cap: int = CHILD_CAP,
           now: datetime | None = None, progress: Callable[[int, int], None] | None = None,
-          workers: int | None = None) -> CrawlSummary:
+          cookies: str | Path | None = None, resolve: Resolver | None = None,
+          reader: Reader = read_safely) -> CrawlSummary:
     """Fetch every due item, storing each result as it comes; returns the summary counts.
 
-    `workers` is the number of worker processes (None: chosen from the crawl's size and the cores;
-    0: everything in this process). Results are stored in one transaction per arriving batch,
-    committed at once: nothing is held back, and a burst costs one commit.
+    `cookies` is a Netscape cookies.txt with the learner's own logins (default: TRACKER_COOKIES); it is
+    read first, so a bad file stops the crawl before anything is fetched. `resolve` looks up host
+    names and `reader` reads a fetched page; tests give their own.
     """
     from tracker import topics
-    from tracker.crawl.workers import MAX_WORKERS, Job, Workers, run_here, split_by_host, worker_count
+    from tracker.crawl.cookies import load_cookies
+    from tracker.crawl.netguard import system_resolver
 
+    cookies_file = config.cookies_file(cookies)
+    jar = load_cookies(cookies_file) if cookies_file else None
     now = now or dbmod.utcnow()
-    # Workers start first, from a quick count: forked ones from this process once it has loaded
-    # httpx, spawned ones loading it while this process reads what is due and who fetches what.
     with database.read() as conn:
-        estimate = due_estimate(conn, now, force)
-    # (The hosts are not known yet: as many workers as there may be hosts for.)
-    planned = worker_count(estimate, MAX_WORKERS, settings.concurrency) if workers is None else \
-        min(workers, max(settings.concurrency, 1))  # each worker needs a slot of the global cap
-    with Workers(planned) as pool:
-        with database.read() as conn:
-            items, skipped = due_items(conn, now, force)
-            defs = topics.topic_defs(conn)
-            tagged = set(conn.execute(select(tag_t.c.item_id).distinct()).scalars())
-        summary = CrawlSummary(skipped=skipped)
-        if not items:
-            return summary
-        by_id = {item.id: item for item in items}
-        requests = list(requests_for(items, config.endpoints(), force))
-        # Requests, not items, are grouped by host: every GitHub API call goes to one host. Each
-        # request's host is worked out once (urlsplit was a third of this process's start-up).
-        hosts = {req.url: host_key(req.url) for req in requests}
-        jobs = [Job(request=req, url=by_id[req.key].url, is_child=by_id[req.key].parent_id is not None,
-                    classify=req.key not in tagged)
-                for req in interleave(requests, lambda req: hosts[req.url])]
-
-        def record(results: list[tuple[int, Outcome]]) -> None:
-            with database.write(cache_kib=WRITE_CACHE_KIB) as conn:
-                summary.discovered += store(conn, [(by_id[i], o) for i, o in results], dbmod.utcnow(), child_cap)
-            for _item_id, outcome in results:
-                summary.checked += 1
-                setattr(summary, outcome.state, getattr(summary, outcome.state) + 1)
-                if progress is not None:
-                    progress(summary.checked, len(items))
-
-        count = worker_count(len(jobs), len(set(hosts.values())), settings.concurrency) if workers is None else \
-            planned
-        if count > 0:
-            pool.run(split_by_host(jobs, count, hosts.__getitem__), settings, defs, record, hosts.__getitem__)
-        else:
-            pool.close()  # workers started on the estimate are not needed after all
-            run_here(jobs, settings, defs, lambda item_id, outcome: record([(item_id, outcome)]))
+        items, skipped = due_items(conn, now, force)
+        defs = topics.topic_defs(conn)
+        tagged = set(conn.execute(select(tag_t.c.item_id).distinct()).scalars())
+    summary = CrawlSummary(skipped=skipped)
+    if not items:
+        return summary
+    by_id = {item.id: item for item in items}
+    requests = list(requests_for(items, config.endpoints(), force))
+    hosts = {req.url: host_key(req.url) for req in requests}
+    jobs = [Job(request=req, item=by_id[req.key], classify=req.key not in tagged)
+            for req in interleave(requests, lambda req: hosts[req.url])]
+    ledger = _Ledger(database, summary, child_cap, len(jobs), progress)
+    asyncio.run(_fetch_and_read(jobs, settings, ledger, reader, lambda: _prepare_reading(defs), jar,
+                                resolve or system_resolver))
     return summary
+
+
+@dataclass(frozen=True)
+class Job:
+    """One page to fetch and read: the request, its item, and whether to suggest topics for it."""
+
+    request: Request
+    item: Due
+    classify: bool
+
+
+Reader = Callable[[str, bool, Response, bool], Outcome]
+
+
+class _Ledger:
+    """Stores what the crawl learns, committing as it goes.
+
+    Before a page is read its item is recorded as having crashed the reader, in a committed row: the
+    reader (lxml) is C code, and if a page takes the whole process down, that row is what the next
+    run finds, so the page is not read again before its back-off and every later crawl goes on. The
+    page's real outcome replaces the row once it is read, in the same transaction as the next
+    page's mark when one is waiting, else at once.
+    """
+
+    def __init__(self, database: dbmod.Database, summary: CrawlSummary, child_cap: int, total: int,
+                 progress: Callable[[int, int], None] | None) -> None:
+        self.database, self.summary, self.child_cap = database, summary, child_cap
+        self.total, self.progress = total, progress
+        self.read: list[tuple[Due, Outcome]] = []
+
+    def reading(self, item: Due) -> Due:
+        """Mark `item` as being read (with what was read before it); returns the item as now stored."""
+        self._commit([(item, failed(item.url, CRASHED))])
+        return replace(item, fetched=True)
+
+    def done(self, item: Due, outcome: Outcome, more_waiting: bool) -> None:
+        """Record a page's outcome: now, or with the next page's mark when `more_waiting`."""
+        self.read.append((item, settle_dns(item, outcome, dbmod.utcnow())))
+        if not more_waiting:
+            self._commit([])
+
+    def flush(self) -> None:
+        """Commit every outcome still held."""
+        if self.read:
+            self._commit([])
+
+    def _commit(self, marks: list[tuple[Due, Outcome]]) -> None:
+        held, self.read = self.read, []
+        with self.database.write(cache_kib=WRITE_CACHE_KIB) as conn:
+            now = dbmod.utcnow()
+            if held:
+                self.summary.discovered += store(conn, held, now, self.child_cap)
+            if marks:
+                store(conn, marks, now, 0)
+        for _item, outcome in held:
+            self.summary.checked += 1
+            setattr(self.summary, outcome.state, getattr(self.summary, outcome.state) + 1)
+            if outcome.cause == OFFLINE:
+                self.summary.offline += 1
+        if held and self.progress is not None:
+            self.progress(self.summary.checked, self.total)
+
+
+async def _fetch_and_read(jobs: list[Job], settings: Settings, ledger: _Ledger, reader: Reader,
+                          prepare: Callable[[], None], cookies: CookieJar | None, resolve: Resolver) -> None:
+    """Fetch every job's page, read each as it arrives, and record it.
+
+    `prepare` loads what reading needs (lxml, the extractors, the classifier); it runs once the first
+    requests are out, while their answers are awaited, or at the latest before the first page is read.
+    """
+    by_id = {job.item.id: job for job in jobs}
+    pending_prepare = [prepare]
+
+    def prepare_once() -> None:
+        while pending_prepare:
+            pending_prepare.pop()()
+
+    asyncio.get_running_loop().call_later(PREPARE_AFTER, prepare_once)
+    stream = ResponseStream((job.request for job in jobs), settings, cookies, resolve)
+    try:
+        async with contextlib.aclosing(stream.responses()) as responses:
+            async for response in responses:
+                # One turn of the loop before reading: the request waiting for the slot this response
+                # freed goes out now, instead of after every page of the same burst has been read.
+                await asyncio.sleep(0)
+                prepare_once()
+                job = by_id[response.key]
+                item = ledger.reading(job.item)
+                outcome = reader(job.item.url, job.item.parent_id is not None, response, job.classify)
+                ledger.done(item, outcome, more_waiting=stream.ready() > 0)
+    finally:
+        ledger.flush()
+
+
+def _prepare_reading(topic_defs: list[Any]) -> None:
+    """Load what reading uses (every site extractor, the HTML parser) and build the classifier."""
+    from tracker.crawl.sites import html, site_for
+
+    site_for("")  # imports every site extractor
+    html.prepare()
+    start_reader(topic_defs)

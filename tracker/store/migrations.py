@@ -334,9 +334,19 @@ def m008_paper_title(conn: Connection) -> None:
                          "WHERE item_id IN (SELECT id FROM item WHERE source = 'arxiv')")
 
 
+def m011_fetch_dns(conn: Connection) -> None:
+    """When the crawler first found an item's host name unknown (NXDOMAIN) while other names resolved.
+
+    A name is taken for gone only when it is still unknown a day or more later: one failed lookup
+    can be a resolver's bad moment, and a laptop offline must not mark the reading list dead.
+    """
+    column_type = DateTime().compile(dialect=conn.dialect)
+    conn.exec_driver_sql(f"ALTER TABLE fetch ADD COLUMN dns_missing_since {column_type}")
+
+
 MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally,
                               m006_report_indexes, m007_checkpoints, m009_page_text,
-                              m008_paper_title]
+                              m008_paper_title, m011_fetch_dns]
 
 _LEDGER = MetaData()
 ledger = Table(

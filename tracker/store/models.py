@@ -111,6 +111,7 @@ class Fetch(_Table, table=True):
     error: str | None = None
     meta: str = "{}"
     text: str | None = None
+    dns_missing_since: datetime | None = Field(default=None, sa_type=DateTime)
 
 
 class Paper(_Table, table=True):

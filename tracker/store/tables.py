@@ -51,6 +51,7 @@ fetch_t = _table(
     Column("final_url", String), Column("checked_at", DateTime), Column("etag", String),
     Column("last_modified", String), Column("attempts", Integer), Column("next_due", DateTime),
     Column("error", String), Column("meta", String), Column("text", String),
+    Column("dns_missing_since", DateTime),
 )
 paper_t = _table(
     "paper", _id("item_id"), Column("arxiv_id", String), Column("version", Integer), Column("authors", String),
