@@ -1,8 +1,9 @@
 """Writing BibTeX for arXiv papers, in the form Zotero, JabRef and biblatex read.
 
 Entries are `@misc` with `eprint`, `archivePrefix` and `primaryClass` (the fields arXiv's own
-export uses), so BibTeX styles print "arXiv:ID [cs.LG]". Text is escaped for LaTeX, and non-ASCII
-letters are kept as UTF-8, which biber, Zotero and JabRef all read.
+export uses), so BibTeX styles print "arXiv:ID [cs.LG]". The title is arXiv's; where the reading
+list calls the paper something else, its words go to `note` (after any journal reference). Text
+is escaped for LaTeX, and non-ASCII letters are kept as UTF-8, which biber, Zotero and JabRef all read.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class PaperRef:
     primary_category: str | None = None
     doi: str | None = None
     journal_ref: str | None = None
+    curated_title: str | None = None  # the reading list's own words for the paper, where they differ
 
 
 def escape(text: str) -> str:
@@ -77,8 +79,9 @@ def entry(ref: PaperRef, key: str) -> str:
         fields.append(("primaryClass", ref.primary_category))
     if ref.doi:
         fields.append(("doi", ref.doi))
-    if ref.journal_ref:
-        fields.append(("note", escape(ref.journal_ref)))
+    notes = [escape(text) for text in (ref.journal_ref, ref.curated_title) if text and text.strip()]
+    if notes:
+        fields.append(("note", "; ".join(notes)))
     fields.append(("url", f"https://arxiv.org/abs/{ref.arxiv_id}"))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@misc{{{key},\n{body}\n}}\n"

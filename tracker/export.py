@@ -21,14 +21,17 @@ from tracker.timeutil import iso_local
 item_t = dbmod.item_t
 event_t = Event.__table__  # type: ignore[attr-defined]
 outline_t = Outline.__table__  # type: ignore[attr-defined]
+paper_t = Paper.__table__  # type: ignore[attr-defined]
 
 CSV_COLUMNS = ("id", "title", "url", "kind", "status", "topics", "section", "arxiv_id", "outline",
                "added_at", "started_at", "digested_at", "notes")
 
 
-def _rows(conn: Connection) -> list[dict[str, Any]]:
-    query = (select(item_t, outline_t.c.name.label("outline"))
-             .select_from(item_t.outerjoin(outline_t, outline_t.c.id == item_t.c.outline_id))
+def _rows(conn: Connection, arxiv_titles: bool = False) -> list[dict[str, Any]]:
+    """Every live item; with `arxiv_titles` a paper takes arXiv's title (its own kept as `curated_title`)."""
+    query = (select(item_t, outline_t.c.name.label("outline"), paper_t.c.title.label("arxiv_title"))
+             .select_from(item_t.outerjoin(outline_t, outline_t.c.id == item_t.c.outline_id)
+                          .outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
              .where(item_t.c.status.in_(STATUSES), item_t.c.retired.is_(False))
              .order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id))
     tags = dbmod.item_topics(conn)
@@ -36,6 +39,9 @@ def _rows(conn: Connection) -> list[dict[str, Any]]:
     for row in conn.execute(query).mappings():
         record = dict(row)
         record["topics"] = tags.get(record["id"], [])
+        arxiv_title = record.pop("arxiv_title")
+        if arxiv_titles and arxiv_title:
+            record["curated_title"], record["title"] = record["title"], arxiv_title
         for name in ("added_at", "started_at", "digested_at", "status_at"):
             record[name] = iso_local(record[name])
         out.append(record)
@@ -48,7 +54,7 @@ def export_json(conn: Connection) -> str:
     for e in conn.execute(select(event_t).order_by(event_t.c.item_id, event_t.c.at, event_t.c.id)):
         history[e.item_id].append({"status": e.status, "at": iso_local(e.at), "note": e.note})
     items = []
-    for record in _rows(conn):
+    for record in _rows(conn, arxiv_titles=True):
         record["history"] = history.get(record["id"], [])
         items.append(record)
     return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
@@ -59,7 +65,7 @@ def export_csv(conn: Connection) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for record in _rows(conn):
+    for record in _rows(conn, arxiv_titles=True):
         writer.writerow({**record, "topics": ";".join(record["topics"])})
     return buffer.getvalue()
 
@@ -112,16 +118,18 @@ def export_bibtex(conn: Connection) -> str:
     """BibTeX entries for the papers on the reading list, with arXiv's eprint fields."""
     from tracker.bibtex import PaperRef, render
 
-    paper_t = Paper.__table__  # type: ignore[attr-defined]
     query = (select(item_t.c.id, item_t.c.title, item_t.c.arxiv_id, item_t.c.url, paper_t.c.authors,
                     paper_t.c.published, paper_t.c.primary_category, paper_t.c.doi, paper_t.c.journal_ref,
-                    paper_t.c.version)
+                    paper_t.c.version, paper_t.c.title.label("arxiv_title"))
              .select_from(item_t.outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
              .where(item_t.c.arxiv_id.is_not(None), item_t.c.status.in_(STATUSES), item_t.c.retired.is_(False))
              .order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id))
-    refs = [PaperRef(arxiv_id=r.arxiv_id, title=r.title, authors=tuple(json.loads(r.authors or "[]")),
+    # arXiv's title is the paper's; the learner's own words for it go to `note`.
+    refs = [PaperRef(arxiv_id=r.arxiv_id, title=r.arxiv_title or r.title,
+                     authors=tuple(json.loads(r.authors or "[]")),
                      year=r.published.year if r.published else _year_of(r.arxiv_id),
-                     primary_category=r.primary_category, doi=r.doi, journal_ref=r.journal_ref)
+                     primary_category=r.primary_category, doi=r.doi, journal_ref=r.journal_ref,
+                     curated_title=r.title if r.arxiv_title and r.arxiv_title != r.title else None)
             for r in conn.execute(query)]
     return render(refs)
 

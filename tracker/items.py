@@ -75,11 +75,14 @@ class ItemDetail:
     added_at: str | None
     wayback: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    parent: dict[str, Any] | None = None  # {"id", "url"} of the listing a child item was found on
+    children: list[dict[str, Any]] = field(default_factory=list)  # [{"id", "url", "title"}] found on a listing
 
     def as_json(self) -> dict[str, Any]:
-        """`show --json`: the item as in `list`, plus notes, history and paper."""
+        """`show --json`: the item as in `list`, plus notes, history, paper, parent and children."""
         return {**self.item.as_json(), "notes": self.notes, "history": self.history, "paper": self.paper,
-                "added_at": self.added_at, "wayback": self.wayback, "meta": self.meta}
+                "added_at": self.added_at, "wayback": self.wayback, "meta": self.meta, "parent": self.parent,
+                "children": self.children}
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def list_items(conn: Connection, status: str | None = None, topic: str | None = 
 def show_item(conn: Connection, ref: str) -> ItemDetail:
     """Everything known about one item."""
     item_id = dbmod.resolve_item(conn, ref)
-    row = conn.execute(select(*_columns(), item_t.c.notes, item_t.c.added_at, fetch_t.c.meta)
+    row = conn.execute(select(*_columns(), item_t.c.notes, item_t.c.added_at, fetch_t.c.meta, item_t.c.parent_id)
                        .select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
                        .where(item_t.c.id == item_id)).one()
     view = _view(row, dbmod.item_topics(conn, [item_id]).get(item_id, []))
@@ -161,8 +164,17 @@ def show_item(conn: Connection, ref: str) -> ItemDetail:
     wayback = None
     if view.fetch is not None and view.fetch.state == "gone" and view.url:
         wayback = "https://web.archive.org/web/" + view.url
+    parent = None
+    if row.parent_id is not None:
+        found = conn.execute(select(item_t.c.id, item_t.c.url).where(item_t.c.id == row.parent_id)).first()
+        parent = {"id": found.id, "url": found.url} if found else None
+    children = [{"id": c.id, "url": c.url, "title": c.title} for c in conn.execute(
+        select(item_t.c.id, item_t.c.url, item_t.c.title)
+        .where(item_t.c.parent_id == item_id, item_t.c.retired.is_(False))
+        .order_by(item_t.c.position, item_t.c.id))]
     return ItemDetail(item=view, notes=row.notes, history=history, paper=_paper_json(paper),
-                      added_at=iso_local(row.added_at), wayback=wayback, meta=json.loads(row.meta or "{}"))
+                      added_at=iso_local(row.added_at), wayback=wayback, meta=json.loads(row.meta or "{}"),
+                      parent=parent, children=children)
 
 
 def _paper_json(paper: Any) -> dict[str, Any] | None:

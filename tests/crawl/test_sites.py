@@ -386,3 +386,37 @@ def test_cnblogs_listing_children_take_the_title_link_not_read_more_or_the_summa
         # An image link and a "read more" come first; the link's title attribute beats its long text.
         ("https://www.cnblogs.com/lisi/p/16700000.html", "StyleGAN 读后感"),
     ]
+
+
+def test_crawled_listings_over_http_give_titled_children_that_show_their_parent(
+        cli, server, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loopback server plays CSDN (a column listing, and its acw_sc__v2 wall for one article) through the proxy."""
+    from tests.conftest import reply
+    from tests.crawl.test_crawl_cmd import FAST
+
+    monkeypatch.setenv("HTTP_PROXY", server.base)
+    column = "http://blog.csdn.net/ex_user/category_12345678.html"
+    walled = "http://blog.csdn.net/zhangsan/article/details/116300000"
+    server.routes[column] = reply(200, _fixture("csdn_column_listing.html").replace(b"https://", b"http://"))
+    server.routes[walled] = reply(200, _fixture("csdn_acw_sc_v2.html"))
+    outline = tmp_path / "l.md"
+    outline.write_text(f"## 深度学习\n\n- [专栏]({column})\n- [LSTM]({walled})\n", encoding="utf-8")
+    cli("import", str(outline))
+    summary = cli.json("crawl", *FAST)
+    assert summary["discovered"] == 3 and summary["blocked"] == 1
+    wall = cli.json("show", walled)
+    assert wall["fetch"]["state"] == "blocked" and wall["fetch"]["http_status"] == 200
+    assert wall["fetch"]["error"] == "csdn anti-bot script page (acw_sc__v2)"
+
+    listing = cli.json("show", column)
+    assert listing["fetch"]["title"] == "深度学习笔记专栏" and listing["parent"] is None
+    assert [c["title"] for c in listing["children"]] == ["卷积神经网络的池化层", "LSTM 的门控机制", "注意力机制入门"]
+    first = listing["children"][0]
+    assert first["url"] == "http://blog.csdn.net/ex_user/article/details/100000001"
+    child = cli.json("show", str(first["id"]))
+    assert child["parent"] == {"id": listing["id"], "url": column} and child["children"] == []
+    assert child["title"] == "卷积神经网络的池化层"
+    text = cli("show", str(first["id"])).stdout
+    assert f"found on: #{listing['id']} {column}" in text
+    text = cli("show", column).stdout
+    assert "links to 3 item(s):" in text and f"#{first['id']} 卷积神经网络的池化层" in text

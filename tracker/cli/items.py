@@ -105,8 +105,19 @@ def show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id."), as_js
         lines.append("notes:\n  " + plain(detail.notes, lines=True).replace("\n", "\n  "))
     for event in detail.history:
         lines.append(f"  {event['at']}  {event['status']}" + (f"  ({plain(event['note'])})" if event["note"] else ""))
+    if detail.parent:
+        lines.append(f"found on: #{detail.parent['id']} {plain(detail.parent['url'] or '')}")
+    if detail.children:
+        lines.append(f"links to {len(detail.children)} item(s):")
+        lines.extend(f"  #{c['id']} {plain(c['title'])}  {plain(c['url'] or '')}" for c in detail.children)
+    heading = rich_text(view.title, style="bold")
+    paper = detail.paper or {}
+    arxiv_title = paper.get("title")
+    if arxiv_title and " ".join(arxiv_title.split()) != " ".join(view.title.split()):
+        # The outline's words for a paper, with arXiv's own title beside them.
+        heading += "  — arXiv: " + plain(arxiv_title) + f" (v{paper['version']})"
     out = console()
-    out.print(rich_text(view.title, style="bold") + f"  (#{view.id}, {view.kind}, {view.status})", highlight=False)
+    out.print(heading + f"  (#{view.id}, {view.kind}, {view.status})", highlight=False)
     for line in lines:
         out.print(line, highlight=False)
 
