@@ -214,22 +214,19 @@ class Views:
         return self.render(request, "next.html", nav="next", title="Next", suggestions=suggestions)
 
     async def search_page(self, request: Request) -> Response:
-        """`tracker search` in a form."""
+        """`tracker search` in a form: the same function over the same database."""
         from tracker.topics import list_topics
 
         params = request.query_params
         wanted = {name: params.get(name) or None for name in ("topic", "status", "kind", "field")}
         text = params.get("q", "").strip()
-
-        def work(conn: Connection) -> tuple[list[Any], list[dict[str, object]]]:
-            if not text:
-                return [], list_topics(conn)
-            search = import_module("tracker.search").search
-            return search(conn, text, limit=SEARCH_SHOWN, **wanted), list_topics(conn)
-
-        hits, topics = await self.read(work)
+        hits: list[Any] = []
+        if text:
+            search_database = import_module("tracker.search").search_database
+            hits = await run_in_threadpool(lambda: search_database(self.database, text, limit=SEARCH_SHOWN, **wanted))
+        topics = await self.read(list_topics)
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
-                           hits=[(hit, _segments(hit.snippet, hit.offsets)) for hit in hits], text=text,
+                           hits=[(hit, _segments(hit.snippet, hit.matches)) for hit in hits], text=text,
                            wanted=wanted, topics=topics, kinds=KINDS, searched=bool(text))
 
     async def report_css(self, request: Request) -> Response:

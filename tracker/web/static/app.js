@@ -7,7 +7,8 @@ document.addEventListener("submit", async (event) => {
   if (!form.classList.contains("quick")) return;
   event.preventDefault();
   const body = new URLSearchParams(new FormData(form, event.submitter));
-  const response = await fetch(form.action, {method: "POST", body, headers: {"Accept": "application/json"}});
+  // getAttribute: a button named "action" shadows form.action.
+  const response = await fetch(form.getAttribute("action"), {method: "POST", body, headers: {"Accept": "application/json"}});
   const result = await response.json();
   const row = form.closest("[data-item]");
   if (!response.ok) {
