@@ -197,3 +197,77 @@ def test_doi_and_journal_reference_in_either_spelling() -> None:
         "arxiv:journal_ref", "arxiv:journal_reference")
     (record,) = parse_page(feed([body], 1, 0, 1)).records
     assert (record.doi, record.journal_ref) == ("10.1/a", "JMLR 1")
+
+
+def test_a_refused_connection_ends_the_run_at_once(server: LocalServer) -> None:
+    import socket
+
+    from tracker.papers import http
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/api/query"
+    start = time.monotonic()
+    refused = r"arXiv unreachable: cannot reach 127\.0\.0\.1:\d+ \(connection refused\)"
+    with pytest.raises(http.Unreachable, match=refused):
+        arxiv_api.search(Q, days_ago(30), endpoint=closed, limiter=Limiter(0))
+    with pytest.raises(http.Unreachable):
+        arxiv_api.lookup(["2411.00001"], endpoint=closed, limiter=Limiter(0))
+    with pytest.raises(http.Unreachable):
+        feeds.fetch_feed(["cs.LG"], endpoint=closed.replace("/api/query", "/rss"), limiter=Limiter(0))
+    assert time.monotonic() - start < 2  # no retries, no back-off
+
+
+def test_a_timeout_is_tried_once_more_and_a_5xx_up_to_the_retries(server: LocalServer) -> None:
+    calls: list[float] = []
+
+    def slow(req):  # type: ignore[no-untyped-def]
+        calls.append(time.monotonic())
+        time.sleep(1.5)
+        reply(200, b"")(req)
+
+    server.routes["/api/query"] = slow
+    records, error = arxiv_api.search(Q, days_ago(30), endpoint=server.url("/api/query"), limiter=Limiter(0),
+                                      deadline=0.4, retries=3)
+    assert records == [] and error == "timed out after 0.4 s after 2 attempt(s)"
+    assert len(calls) == 2
+
+
+def test_a_server_that_answers_slowly_then_stalls_is_cut_at_the_request_deadline(server: LocalServer) -> None:
+    """Each read within httpx's timeout, the whole exchange not: the wall clock decides."""
+    def stalling(req):  # type: ignore[no-untyped-def]
+        time.sleep(0.7)
+        req.send_response(200)
+        req.send_header("Content-Length", "100000")
+        req.end_headers()
+        req.wfile.write(b"<?xml version='1.0'?><feed>")
+        req.wfile.flush()
+        time.sleep(3)
+
+    server.routes["/api/query"] = stalling
+    start = time.monotonic()
+    records, error = arxiv_api.search(Q, days_ago(30), endpoint=server.url("/api/query"), limiter=Limiter(0),
+                                      deadline=1.0, retries=0)
+    took = time.monotonic() - start
+    assert records == [] and error is not None and "timed out" in error
+    assert took < 1.5, took  # not 0.7 s to the headers plus a whole read timeout after them
+
+
+def test_the_run_deadline_cuts_a_request_and_every_wait(server: LocalServer) -> None:
+    from tracker.papers import http
+
+    def slow(req):  # type: ignore[no-untyped-def]
+        time.sleep(3)
+        reply(200, b"")(req)
+
+    server.routes["/api/query"] = slow
+    start = time.monotonic()
+    with pytest.raises(http.OutOfTime, match="total deadline"):
+        arxiv_api.search(Q, days_ago(30), endpoint=server.url("/api/query"), limiter=Limiter(0, deadline=0.6))
+    assert time.monotonic() - start < 1.5
+    # A server asking to wait longer than the run has left: the run stops instead of sleeping.
+    fake = FakeArxiv(script=[(503, b"", {"Retry-After": "30"})])
+    start = time.monotonic()
+    with pytest.raises(http.OutOfTime):
+        arxiv_api.search(Q, days_ago(30), endpoint=_api(server, fake), limiter=Limiter(0, deadline=5))
+    assert time.monotonic() - start < 1 and len(fake.calls) == 1
