@@ -271,3 +271,19 @@ def test_the_run_deadline_cuts_a_request_and_every_wait(server: LocalServer) -> 
     with pytest.raises(http.OutOfTime):
         arxiv_api.search(Q, days_ago(30), endpoint=_api(server, fake), limiter=Limiter(0, deadline=5))
     assert time.monotonic() - start < 1 and len(fake.calls) == 1
+
+
+@pytest.mark.parametrize(("message", "words"), [
+    ("[Errno 111] Connection refused", "connection refused"),
+    ("[Errno -2] Name or service not known", "name not resolved"),
+    ("[Errno -3] Temporary failure in name resolution", "name not resolved"),
+    ("[Errno 113] No route to host", "no route to host"),
+    ("[Errno 101] Network is unreachable", "network unreachable"),
+])
+def test_why_arxiv_cannot_be_reached_is_said_in_words(message: str, words: str) -> None:
+    import httpx
+
+    from tracker.papers.http import _unreachable
+
+    line = _unreachable("https://export.arxiv.org/api/query?x=1", httpx.ConnectError(message))
+    assert line == f"arXiv unreachable: cannot reach export.arxiv.org ({words})"
