@@ -48,14 +48,19 @@ def _rows(conn: Connection, arxiv_titles: bool = False) -> list[dict[str, Any]]:
     return out
 
 
-def export_json(conn: Connection) -> str:
-    """Every item with its topics and full status history."""
+def export_json(conn: Connection, with_text: bool = False) -> str:
+    """Every item with its topics and full status history; `with_text`, its kept page text too (or null)."""
+    from tracker.store.pagetext import all_texts
+
+    texts = all_texts(conn) if with_text else {}
     history: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for e in conn.execute(select(event_t).order_by(event_t.c.item_id, event_t.c.at, event_t.c.id)):
         history[e.item_id].append({"status": e.status, "at": iso_local(e.at), "note": e.note})
     items = []
     for record in _rows(conn, arxiv_titles=True):
         record["history"] = history.get(record["id"], [])
+        if with_text:
+            record["text"] = texts.get(record["id"])
         items.append(record)
     return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 

@@ -105,7 +105,8 @@ def test_a_paused_bulk_write_is_recounted_and_the_triggers_come_back(database: d
     rows = tally.PAUSE_FROM
     before = triggers(database)
     with database.write() as conn, tally.paused(conn, rows):
-        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                                    "AND name LIKE 'tally%'").scalar() == 0
         dbmod.bulk_insert(conn, dbmod.item_t, [dict(key=f"k{i}", title="t", kind="page", status="unread",
                                                     source="outline", section="", position=i, retired=False,
                                                     notes="", added_at=dbmod.utcnow()) for i in range(rows)])

@@ -16,7 +16,7 @@ from tracker.cli.app import app
 __all__ = ["app", "main"]
 
 # Each module registers its commands when imported; `--help` lists them in this order.
-COMMAND_MODULES = ("items", "reports", "crawl", "papers", "sync", "serve")
+COMMAND_MODULES = ("items", "reports", "crawl", "papers", "sync", "serve", "search")
 for _name in COMMAND_MODULES:
     import_module(f"tracker.cli.{_name}")
 

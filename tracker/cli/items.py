@@ -200,15 +200,20 @@ def classify_cmd(
 def export_cmd(
     fmt: str = typer.Option("json", "--format", help="json, csv, markdown or bibtex."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout."),
+    with_text: bool = typer.Option(False, "--with-text", help="With --format json: each item's kept page text."),
 ) -> None:
     """Export the reading list (Markdown imports back with its [x] statuses)."""
     from tracker import export
 
     def action(database: Database) -> str:
+        if with_text:
+            return read_tx(database, export.export_json, with_text=True)
         return read_tx(database, export.exporter(fmt))
 
     with user_errors():
         export.exporter(fmt)  # reject an unknown format before opening anything
+        if with_text and export.exporter(fmt) is not export.export_json:
+            raise UsageError("--with-text goes with --format json")
     text = run(action)
     if out is None:
         sys.stdout.write(text)

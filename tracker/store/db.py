@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.errors import DatabaseError, NotFound
+from tracker.search import index as search_index
 from tracker.store import migrations
 
 
@@ -108,6 +109,13 @@ def _tune_sqlite(engine: Engine) -> None:
         # thousands of pages of a large history once each.
         cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         cur.close()
+        # The search index's views call these (migration m010).
+        search_index.register(dbapi_conn)
+
+    @event.listens_for(engine, "commit")
+    def on_commit(conn: Connection) -> None:
+        # The search index takes in the writes this transaction made, as part of it.
+        search_index.flush(conn.connection.driver_connection)
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:

@@ -321,6 +321,106 @@ def m009_page_text(conn: Connection) -> None:
     md.create_all(conn, tables=[pagetext])
 
 
+# The search index (SQLite only): FTS5 over views that gather each item's searchable text, keeping
+# no copy of it (external content). `search_raw` is that text as stored; `search_source` is what the
+# tokenizer reads, through `tracker_words` (Chinese cut into bigrams) and `tracker_inflate` (page
+# texts are compressed), Python functions that tracker.search.index registers on every connection.
+# The triggers are plain SQL, so any SQLite client may still write. Before a write changes what an
+# indexed item's entry says, they note the item in `search_pending` with its text as the index has
+# it, the first time in a transaction; `tracker.search.index.flush` removes those entries and adds
+# them anew, and adds the items numbered above `search_state.upto` (the largest id indexed), one
+# statement each, just before the transaction commits. So inserting items needs no trigger at all:
+# a row trigger makes SQLite journal every row of a bulk insert, which cost as much again as the
+# import's own writes, and FTS5 written from a trigger flushes its buffer at every row. Topic names
+# have a small index of their own, rebuilt after a topic changes, and are matched at query time,
+# so tagging never rewrites an entry.
+SEARCH_COLUMNS = ("title", "notes", "text", "abstract", "authors")
+_FTS_OPTIONS = "tokenize = 'porter unicode61 remove_diacritics 2'"
+
+
+def _words_view(name: str, source: str, key: str) -> str:
+    """A view of `source`'s searchable text as the tokenizer reads it."""
+    return f"""CREATE VIEW {name} AS SELECT {key} AS id, tracker_words(title) AS title,
+        CASE WHEN notes IS NOT NULL THEN tracker_words(notes) END AS notes,
+        CASE WHEN text IS NOT NULL THEN tracker_words(tracker_inflate(text)) END AS text,
+        CASE WHEN abstract IS NOT NULL THEN tracker_words(abstract) END AS abstract,
+        CASE WHEN authors IS NOT NULL THEN tracker_words(authors) END AS authors
+    FROM {source}"""
+
+
+_SEARCH_SCHEMA = (
+    # A crawled title is added only where it says something the curated one does not.
+    """CREATE VIEW search_raw AS SELECT i.id AS id,
+        CASE WHEN f.title IS NULL OR f.title = i.title THEN i.title ELSE i.title || ' ' || f.title END AS title,
+        CASE WHEN i.notes != '' THEN i.notes END AS notes,
+        t.text AS text,
+        CASE WHEN p.abstract != '' THEN p.abstract END AS abstract,
+        CASE WHEN p.authors != '[]' THEN p.authors END AS authors
+    FROM item i LEFT JOIN fetch f ON f.item_id = i.id LEFT JOIN pagetext t ON t.item_id = i.id
+        LEFT JOIN paper p ON p.item_id = i.id""",
+    _words_view("search_source", "search_raw", "id"),
+    f"""CREATE VIRTUAL TABLE search_index USING fts5({', '.join(SEARCH_COLUMNS)}, content = 'search_source',
+        content_rowid = 'id', {_FTS_OPTIONS})""",
+    """CREATE TABLE search_pending (item_id INTEGER PRIMARY KEY, indexed INTEGER NOT NULL, title TEXT,
+        notes TEXT, text BLOB, abstract TEXT, authors TEXT)""",
+    # The entries to remove, as the index has them.
+    _words_view("search_pending_source", "search_pending WHERE indexed = 1", "item_id"),
+    """CREATE VIEW search_topic_source AS SELECT id, tracker_words(title || ' ' || slug || ' ' || aliases) AS name
+        FROM topic""",
+    f"""CREATE VIRTUAL TABLE search_topic USING fts5(name, content = 'search_topic_source', content_rowid = 'id',
+        {_FTS_OPTIONS})""",
+    """CREATE TABLE search_state (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL,
+        topics_stale INTEGER NOT NULL)""",
+    # Built below from the rows already there.
+    "INSERT INTO search_state (id, upto, topics_stale) VALUES (1, coalesce((SELECT max(id) FROM item), 0), 0)",
+    "INSERT INTO search_index (search_index) VALUES ('rebuild')",
+    "INSERT INTO search_topic (search_topic) VALUES ('rebuild')",
+)
+_NOTE_ENTRY = ("INSERT OR IGNORE INTO search_pending (item_id, indexed, title, notes, text, abstract, authors) "
+               "SELECT r.id, r.id <= s.upto, r.title, r.notes, r.text, r.abstract, r.authors "
+               "FROM search_raw r, search_state s WHERE r.id = {row}.{key};")
+
+
+def _search_triggers(table: str, key: str, columns: str, present: str = "") -> list[str]:
+    """Triggers noting, before a write to `table` changes an item's entry, the entry as it stands.
+
+    `key` names the item; `present` (over `{row}`) holds where a row of `table` adds anything to the
+    entry: where it does not, inserting or deleting that row changes nothing. (A new item needs no
+    note: its id is above `search_state.upto`.)
+    """
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns.split(", "))
+
+    def when(row: str) -> str:
+        return f" WHEN {present.format(row=row)}" if present else ""
+
+    out = [f"CREATE TRIGGER search_{table}_bu BEFORE UPDATE OF {columns} ON {table} WHEN {changed} BEGIN "
+           f"{_NOTE_ENTRY.format(row='OLD', key=key)} END",
+           f"CREATE TRIGGER search_{table}_bd BEFORE DELETE ON {table}{when('OLD')} BEGIN "
+           f"{_NOTE_ENTRY.format(row='OLD', key=key)} END"]
+    if table != "item":
+        out.append(f"CREATE TRIGGER search_{table}_bi BEFORE INSERT ON {table}{when('NEW')} BEGIN "
+                   f"{_NOTE_ENTRY.format(row='NEW', key=key)} END")
+    return out
+
+
+def m010_search_index(conn: Connection) -> None:
+    """The full-text search index and the triggers that keep it (SQLite only), built from the rows there."""
+    if conn.dialect.name != "sqlite":
+        return
+    stale = "UPDATE search_state SET topics_stale = 1;"
+    statements = [*_SEARCH_SCHEMA,
+                  *_search_triggers("item", "id", "title, notes"),
+                  *_search_triggers("fetch", "item_id", "title", "{row}.title IS NOT NULL"),
+                  *_search_triggers("pagetext", "item_id", "text"),
+                  *_search_triggers("paper", "item_id", "abstract, authors",
+                                    "({row}.abstract != '' OR {row}.authors != '[]')"),
+                  *(f"CREATE TRIGGER search_topic_{name} AFTER {event} ON topic BEGIN {stale} END"
+                    for name, event in (("ai", "INSERT"), ("au", "UPDATE OF title, slug, aliases"),
+                                        ("ad", "DELETE")))]
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+
+
 def m008_paper_title(conn: Connection) -> None:
     """arXiv's own title of each paper, beside its item's title (which for a curated paper is the outline's).
 
@@ -346,7 +446,7 @@ def m011_fetch_dns(conn: Connection) -> None:
 
 MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally,
                               m006_report_indexes, m007_checkpoints, m009_page_text,
-                              m008_paper_title, m011_fetch_dns]
+                              m010_search_index, m008_paper_title, m011_fetch_dns]
 
 _LEDGER = MetaData()
 ledger = Table(

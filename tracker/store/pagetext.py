@@ -94,3 +94,39 @@ def read_text(conn: Connection, item_id: int) -> PageText | None:
     if row is None:
         return None
     return PageText(item_id=item_id, text=unpack(row[0]) or "", fetched_at=row[1])
+
+
+def all_texts(conn: Connection) -> dict[int, str]:
+    """Every kept page text, by item id (for exports)."""
+    return {int(item_id): unpack(data) or "" for item_id, data in
+            conn.execute(select(pagetext_t.c.item_id, pagetext_t.c.text))}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An item to read offline: what `tracker read` prints above the text, and the text (None if none kept)."""
+
+    id: int
+    title: str
+    url: str | None
+    fetched_at: str | None
+    notes: str
+    text: str | None
+
+    def as_json(self) -> dict[str, object]:
+        """The contract's keys, plus the notes."""
+        return {"id": self.id, "title": self.title, "url": self.url, "fetched_at": self.fetched_at,
+                "text": self.text, "notes": self.notes}
+
+
+def reading(conn: Connection, ref: str) -> Reading:
+    """The item named by `ref` (id, URL or arXiv id) with its kept page text; NotFound for an unknown item."""
+    from tracker.store.db import resolve_item
+    from tracker.store.tables import item_t
+    from tracker.timeutil import iso_local
+
+    item_id = resolve_item(conn, ref)
+    row = conn.execute(select(item_t.c.title, item_t.c.url, item_t.c.notes).where(item_t.c.id == item_id)).one()
+    kept = read_text(conn, item_id)
+    return Reading(id=item_id, title=row.title, url=row.url, notes=row.notes or "",
+                   fetched_at=iso_local(kept.fetched_at) if kept else None, text=kept.text if kept else None)

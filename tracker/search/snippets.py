@@ -1,0 +1,84 @@
+"""The snippet beside each hit: a short window of the field that matched, with the matches' offsets.
+
+Matching here is for showing, not for finding: FTS5 (or the scan) has already decided the hits.
+A CJK term is found as the substring it is (with its bigrams, where a relaxed search found only
+those); a word is found at the start of words with a light English stem, so `normalization`
+marks `normalize`, `normalized` and `normalization`, as the Porter stemmer that found them would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tracker.search.query import Query, Term
+from tracker.search.words import CJK_RUN
+
+WIDTH = 160
+BEFORE = 50
+# Longest first: the first that leaves a stem of at least four letters is cut.
+_SUFFIXES = ("izations", "ization", "isation", "ational", "ations", "ation", "nesses", "ness", "ments", "ment",
+             "izing", "ising", "ized", "ised", "izes", "ises", "ize", "ise", "ings", "ing", "ions", "ion", "edly",
+             "ed", "ies", "es", "s", "al", "ly")
+_LATIN = "0-9A-Za-z\u00c0-\u024f"
+_WORD = re.compile(f"[{_LATIN}]+")
+
+
+def stem(word: str) -> str:
+    """A light English stem: lower case, one common suffix cut."""
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
+
+
+def _term_patterns(term: Term) -> list[str]:
+    out = []
+    for piece in CJK_RUN.split(term.text):
+        out += [f"(?<![{_LATIN}]){re.escape(stem(w) if not term.prefix else w.lower())}[{_LATIN}]*"
+                for w in _WORD.findall(piece)]
+    for run in CJK_RUN.findall(term.text):
+        out.append(re.escape(run))
+        out += [re.escape(run[i:i + 2]) for i in range(len(run) - 1)] if len(run) > 2 else []
+    return out
+
+
+def pattern(query: Query) -> re.Pattern[str]:
+    """One pattern finding every wanted term of `query` (longer alternatives first)."""
+    parts = sorted({p for t in query.wanted for p in _term_patterns(t)}, key=len, reverse=True)
+    return re.compile("|".join(parts) or "(?!)", re.IGNORECASE)
+
+
+def _window(text: str, at: int) -> tuple[str, int, int]:
+    """The stretch of `text` around offset `at`, cut at spaces where one is near."""
+    start = max(0, at - BEFORE)
+    if start > 0:
+        space = text.find(" ", start, at)
+        start = space + 1 if 0 <= space < start + 15 else start
+    end = min(len(text), start + WIDTH)
+    if end < len(text):
+        space = text.rfind(" ", end - 20, end)
+        end = space if space > at else end
+    return text[start:end], start, end
+
+
+def snippet(fields: Sequence[str | None], found: re.Pattern[str]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A snippet of the first field holding a match (else the first non-empty), and the matches in it.
+
+    Offsets are [start, end) in characters of the snippet returned.
+    """
+    texts = [f for f in fields if f]
+    if not texts:
+        return "", ()
+    for text in texts:
+        match = found.search(text)
+        if match is not None:
+            part, start, end = _window(text, match.start())
+            break
+    else:
+        part, start, end = _window(texts[0], 0)
+        text = texts[0]
+    lead = "…" if start > 0 else ""
+    shown = lead + " ".join(part.split()) + ("…" if end < len(text) else "")
+    return shown, tuple((m.start(), m.end()) for m in found.finditer(shown) if m.end() > m.start())
