@@ -65,7 +65,7 @@ class Response:
     elapsed: float
     redirects: tuple[str, ...] = ()
     cause: str | None = None  # "offline" (no network at all) or "nxdomain" (the name does not exist)
-    login: bool = False  # the learner's own cookies went with the request
+    login: bool = False  # the learner's own cookies went with the request that was answered
 
 
 OFFLINE = "offline"
@@ -290,8 +290,10 @@ class Fetcher:
         """The address class of `url`'s host; with a proxy (which resolves names itself) only IP literals are
         told apart, so the crawl never waits on a local lookup that may not be able to succeed."""
         host = urlsplit(url).hostname or ""
+        if netguard.literal_class(host) is not None:  # an address, not a name: nothing to look up
+            return await netguard.host_class(host, self.resolve)
         if self._proxied(url):
-            return netguard.literal_class(host) or netguard.PUBLIC
+            return netguard.PUBLIC
         if host not in self.lookups:
             self.lookups[host] = asyncio.ensure_future(self.network.lookup(host, self.resolve))
         found = await asyncio.shield(self.lookups[host])
@@ -302,14 +304,14 @@ class Fetcher:
     async def fetch(self, req: Request) -> Response:
         """Fetch one request under every limit; never raises for the request's own faults."""
         started = time.monotonic()
-        login = self._login_sent(req.url)
         try:
             response = await self._fetch(req, started)
         except _Fail as exc:
             response = _failed(req, exc, started)
         except Exception as exc:  # one URL's surprise must not end the crawl
             response = _failed(req, _Fail("error", f"{type(exc).__name__}: {exc}"[:200]), started)
-        return replace(response, login=login) if login else response
+        # Where the answer came from is where a wall would be: did the learner's login go there?
+        return replace(response, login=True) if self._login_sent(response.final_url) else response
 
     async def _fetch(self, req: Request, started: float) -> Response:
         parts = urlsplit(req.url)
