@@ -7,7 +7,8 @@ anything else escaping a command is a bug.
     ├── UsageError        bad word, date, week or option value given by the user
     ├── NotFound          an item, topic or file named by the user does not exist
     ├── InputError        a file exists but cannot be read or parsed (outline, topics file)
-    ├── DatabaseError     the database cannot be opened or is not ours
+    ├── DatabaseError     the database cannot be opened or is not ours, the disk is full or read-only
+    │   └── Unavailable   locked past the busy timeout, or its server stopped answering (exit 1: try again)
     ├── Refused           the command would lose the learner's data unless told to (e.g. `import --retire`)
     └── Busy              another run holds the lock (exit 1 for `sync`, see cli)
 """
@@ -33,6 +34,10 @@ class InputError(TrackerError):
 
 class DatabaseError(TrackerError):
     """The database cannot be opened, created or migrated."""
+
+
+class Unavailable(DatabaseError):
+    """The database is there but cannot be used just now: locked by another process, or its server silent."""
 
 
 class Refused(TrackerError):

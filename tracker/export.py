@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -66,27 +67,57 @@ def export_json(conn: Connection, with_text: bool = False) -> str:
 
 
 def export_csv(conn: Connection) -> str:
-    """One row per item, topics joined by `;`."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    """One row per item, topics joined by `;`; no cell a spreadsheet would run as a formula.
+
+    Rows end in CRLF, as RFC 4180 has them: the csv module quotes only cells holding a character
+    of the row ending, and a bare CR inside an unquoted cell would split its row.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for record in _rows(conn, arxiv_titles=True):
-        writer.writerow({**record, "topics": ";".join(record["topics"])})
+        row = {**record, "topics": ";".join(record["topics"])}
+        writer.writerow({name: csv_cell(value) for name, value in row.items()})
     return buffer.getvalue()
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]")
+# OWASP's rule against CSV injection: a cell starting with one of these is read as a formula by
+# spreadsheets, so it is written after a `'`, which they show as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell's value, a string that a spreadsheet would take for a formula prefixed with `'`."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+# What Markdown, or the outline reader after it, could take for markup in a title or heading:
+# emphasis, code, links and images, HTML and entities, a heading's closing `#`s. CommonMark lets a
+# backslash stand before any ASCII punctuation, so each is written escaped and reads back as itself.
+_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>&#])")
+_MD_URL_RE = re.compile(r"[\\()<> ]")
+
+
+def md_escape(text: str) -> str:
+    """Text that Markdown reads back as exactly `text`, never as markup."""
+    return _MD_SPECIAL_RE.sub(r"\\\1", text)
+
+
+def _md_url(url: str) -> str:
+    """A link destination that Markdown reads back as `url`."""
+    return _MD_URL_RE.sub(lambda m: "%20" if m.group() == " " else "\\" + m.group(), url)
 
 
 def _entry_line(record: dict[str, Any]) -> str:
     box = "[x]" if record["status"] == "digested" else "[ ]"
     title = record["title"]
     if record["url"]:
-        return f"- {box} [{_md_escape(title)}]({record['url']})"
+        return f"- {box} [{md_escape(title)}]({_md_url(record['url'])})"
     if record["kind"] == "book" and title.startswith("《"):
-        return f"- {box} {title}"
-    return f"- {box} [{_md_escape(title)}]"
+        return f"- {box} {md_escape(title)}"
+    return f"- {box} [{md_escape(title)}]"
 
 
 def export_markdown(conn: Connection) -> str:
@@ -102,19 +133,21 @@ def export_markdown(conn: Connection) -> str:
             while keep < min(len(path), len(current)) and path[keep] == current[keep]:
                 keep += 1
             for depth in range(keep, len(path)):
-                lines += ["", "#" * min(depth + 1, 6) + " " + path[depth], ""]
+                lines += ["", "#" * min(depth + 1, 6) + " " + md_escape(path[depth]), ""]
             current = path
         lines.append(_entry_line(record))
     progress = compute_progress(conn)
+    # The percentages as an indented code block: shown as written, and never read back as entries
+    # (a topic named after a 《book》 would otherwise come back as one).
     lines += ["", "## Progress", ""]
     last_group = None
     for topic in progress.topics:
         if last_group is not None and topic.group != last_group:
             lines.append("")
         last_group = topic.group
-        lines.append(f"- {topic.title}: {topic.digested}/{topic.total - topic.skipped} digested "
+        lines.append(f"    {topic.title}: {topic.digested}/{topic.total - topic.skipped} digested "
                      f"({topic.percent:.1f}%)")
-    lines += ["", f"Overall: {progress.digested}/{progress.total - progress.skipped} digested "
+    lines += ["", f"    Overall: {progress.digested}/{progress.total - progress.skipped} digested "
                   f"({progress.percent:.1f}%)"]
     return "\n".join(lines).lstrip("\n") + "\n"
 

@@ -103,7 +103,7 @@ def _env_bytes(env: dict[str, str], name: str, default: int) -> int:
     value = env.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise UsageError(f"{name} must be a whole number of bytes, 1 or more (got {value!r})")
     return int(value)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from tracker.errors import Busy, TrackerError, UsageError
+from tracker.errors import Busy, TrackerError, Unavailable, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -57,19 +57,38 @@ def _global(
 
 def fail(message: str, code: int = 2) -> None:
     """Print a one-line error and exit."""
-    sys.stderr.write(f"error: {message}\n")
+    from tracker.cli.output import plain
+
+    sys.stderr.write(f"error: {plain(message)}\n")
     raise typer.Exit(code)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn a TrackerError into `error: ...` on stderr and its exit status."""
+    """Turn a TrackerError, or a database failure that is the world's (disk full, read-only, locked,
+    server silent), into `error: ...` on stderr and its exit status: 1 where trying again later may
+    be all it takes, else 2."""
     try:
         yield
-    except Busy as exc:
+    except (Busy, Unavailable) as exc:
         fail(str(exc), code=1)
     except TrackerError as exc:
         fail(str(exc))
+    except Exception as exc:
+        known = _world_error(exc)
+        if known is None:
+            raise
+        fail(str(known), code=1 if isinstance(known, Unavailable) else 2)
+
+
+def _world_error(exc: Exception) -> TrackerError | None:
+    """The database layer's one-line error for `exc`, or None where it is a bug."""
+    if "sqlalchemy" not in sys.modules and "sqlite3" not in sys.modules:
+        return None  # no database was touched
+    from tracker import config
+    from tracker.store.db import explain
+
+    return explain(exc, config.database_url(state.db_url))
 
 
 def open_database() -> Database:
@@ -114,8 +133,7 @@ def check_limit_and_topic(conn: Connection, limit: int | None, topic: str | None
 
 
 def write_file(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    """Write an export or report the user asked for: whole, or the old file left as it was."""
+    from tracker.files import write_atomic
+
+    write_atomic(path, text)

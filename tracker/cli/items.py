@@ -137,7 +137,7 @@ def mark_cmd(
         if len(args) < 2:
             raise UsageError("give at least one item and a status, e.g. `tracker mark 12 digested`")
         status = items.check_status(args[-1])
-        when = timeutil.parse_when(at) if at else db.utcnow()
+        when = timeutil.parse_when(at) if at is not None else db.utcnow()
     result = run(lambda database: write_tx(database, items.mark, args[:-1], status, when, note))
     if as_json:
         emit_json({"changed": result.changed, "unchanged": result.unchanged})
@@ -226,10 +226,11 @@ def export_cmd(
 def info_cmd(as_json: bool = JsonOpt) -> None:
     """Which database, seeds and endpoints are in use."""
     from tracker import config
+    from tracker.store.db import redact_url
 
     endpoints = config.endpoints()
     info = {
-        "database": config.database_url(state.db_url),
+        "database": redact_url(config.database_url(state.db_url)),
         "workspace": str(config.find_workspace() or ""),
         "seeds": str(config.seeds_dir() or ""),
         "arxiv_api": endpoints.arxiv_api,
@@ -241,4 +242,4 @@ def info_cmd(as_json: bool = JsonOpt) -> None:
         emit_json(info)
     else:
         for key, value in info.items():
-            print(f"{key:11} {value}")
+            print(f"{key:11} {plain(value)}")

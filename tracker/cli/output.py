@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
     from rich.text import Text
 
 # Characters a terminal may act on: C0 (tab and line feed only where lines are kept), DEL, C1,
@@ -43,9 +44,19 @@ def rich_text(value: object, style: str = "", lines: bool = False) -> Text:
     return Text(plain(value, lines), style=style)
 
 
+def json_text(value: Any, indent: int | None = None) -> str:
+    """One JSON document, its non-ASCII text kept as is but for the controls JSON leaves raw.
+
+    json.dumps escapes C0 itself; C1 and the bidirectional controls, which it writes raw under
+    `ensure_ascii=False`, are written as `\\u` escapes too (the same JSON, safe on a terminal).
+    """
+    dumped = json.dumps(value, ensure_ascii=False, default=str, indent=indent)
+    return _CONTROL_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
+
+
 def emit_json(value: Any) -> None:
-    """Write exactly one JSON document to stdout (JSON escapes control characters itself)."""
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+    """Write exactly one JSON document to stdout."""
+    sys.stdout.write(json_text(value) + "\n")
 
 
 def console() -> Console:
@@ -61,6 +72,18 @@ def console() -> Console:
             return super().render_str(plain(text, lines=True), **options)
 
     return _PlainConsole(markup=False, emoji=False)
+
+
+def progress_bar(screen: Console | None = None, transient: bool = True) -> Progress:
+    """A rich progress bar whose task descriptions are text, never markup, on the cleaning console."""
+    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskProgressColumn, TimeRemainingColumn
+
+    class _Description(ProgressColumn):
+        def render(self, task: Task) -> Text:
+            return rich_text(task.description)
+
+    return Progress(_Description(), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                    transient=transient, auto_refresh=False, console=screen or console())
 
 
 def say(message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tracker.cli.app import JsonOpt, app, run, user_errors
-from tracker.cli.output import console, emit_json
+from tracker.cli.output import console, emit_json, plain
 
 
 @app.command("sync", epilog="Example: tracker sync >> db/sync.log 2>&1")
@@ -20,7 +20,7 @@ def sync_cmd(as_json: bool = JsonOpt) -> None:
         emit_json(report.as_json())
     else:
         for line in report.lines():
-            print(line)
+            print(plain(line))
         console().print(render_progress(report.progress))
     if not report.summary.completed:
         raise typer.Exit(1)

@@ -27,11 +27,18 @@ class Week:
         return self.end - timedelta(microseconds=1)
 
 
+# Weeks whose bounds every time zone can hold: local Monday 00:00 of year 1 or of 9999's last
+# week is off the calendar in UTC, and nothing was read before 1970.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+
+
 def parse_week(text: str) -> tuple[int, int]:
-    """(year, week) from `2026-W47`, or UsageError."""
+    """(year, week) from `2026-W47`, or UsageError (also for years outside 1970-9998)."""
     match = WEEK_RE.match(text.strip())
     if match:
         year, week = int(match[1]), int(match[2])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise UsageError(f"week {text!r} is out of range: use a year from {FIRST_YEAR} to {LAST_YEAR}")
         try:
             date.fromisocalendar(year, week, 1)
             return year, week

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from sqlalchemy import DateTime, Select, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.errors import DatabaseError, NotFound
+from tracker.errors import DatabaseError, NotFound, TrackerError, Unavailable, UsageError
 from tracker.search import index as search_index
 from tracker.store import migrations
 
@@ -36,6 +38,11 @@ BUSY_TIMEOUT_MS = 30_000
 # 64 MB of page cache: big imports build indexes over 100,000 rows; the default 2 MB thrashes.
 CACHE_KIB = 65_536
 MMAP_BYTES = 256 * 1024 * 1024
+# A database server that accepts a connection and then says nothing must not hang a command (or cron)
+# for ever: libpq gives up connecting after this many seconds, and the server ends any statement
+# running longer than the other (an import of 100,000 entries runs none near it).
+SERVER_CONNECT_TIMEOUT_S = 10
+SERVER_STATEMENT_TIMEOUT_MS = 300_000
 
 
 def utcnow() -> datetime:
@@ -124,29 +131,186 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 def open_db(url: str, upto: int | None = None) -> Database:
-    """Open (creating if needed) and migrate the database at `url`."""
+    """Open (creating if needed) and migrate the database at `url`.
+
+    A SQLite file that holds another program's tables and none of the tracker's is refused
+    before anything touches it (not even its journal mode).
+    """
     path = _sqlite_path(url)
+    shown = shown_url(url)
     if path is not None:
         if path.is_dir():
             raise DatabaseError(f"cannot open database {path}: it is a directory")
+        _refuse_foreign(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create the database folder {path.parent}: {exc.strerror}") from None
     try:
-        engine = create_engine(url)
+        engine = create_engine(url, **_server_options(url))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise DatabaseError(f"cannot open database {url}: {exc}") from None
+        raise DatabaseError(redact_url(f"cannot open database {shown}: {_first_line(exc)}", url)) from None
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
     try:
-        with engine.connect() as conn:
-            migrations.migrate(conn, upto=upto)
-    except SQLAlchemyError as exc:
+        _migrate(engine, upto)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
         engine.dispose()
-        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-        raise DatabaseError(f"cannot open database {path or url}: {reason}") from None
+        known = explain(exc, url) if path is not None else None
+        if isinstance(known, Unavailable):
+            raise known from None  # locked: try again (exit 1), nothing to fix
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        hint = f" ({_SQLITE_WORLD[_primary_code(exc)][0]})" if known is not None else ""
+        raise DatabaseError(redact_url(f"cannot open database {shown}: {reason}{hint}", url)) from None
     return Database(engine=engine, url=url)
+
+
+def _migrate(engine: Engine, upto: int | None) -> None:
+    """Apply pending migrations, the check and the work in one write transaction.
+
+    Two processes that open a new database at once: the second waits for the first to finish
+    creating it (SQLite's busy timeout), then finds nothing left to do.
+    """
+    wanted = {m.__name__ for m in migrations.MIGRATIONS[:upto]}
+    with engine.connect() as conn:
+        pending = wanted - migrations.applied(conn)
+        conn.rollback()
+    if not pending:
+        return
+    with engine.connect() as conn:
+        conn.info["immediate"] = True
+        conn.begin()
+        # With the ledger in place, `migrate` reads it without an error, which would end this transaction.
+        migrations.ledger.create(conn, checkfirst=True)
+        migrations.migrate(conn, upto=upto)
+
+
+def _refuse_foreign(path: Path) -> None:
+    """DatabaseError where `path` is a SQLite database whose tables are all another program's; looked at read-only."""
+    from urllib.parse import quote
+
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return
+    except OSError:
+        return  # opening it will say what is wrong
+    names: set[str] = set()
+    for mode in ("ro", "ro&immutable=1"):  # immutable: a WAL file whose folder cannot take a -shm
+        try:
+            probe = sqlite3.connect(f"file:{quote(str(path))}?mode={mode}", uri=True)
+            try:
+                names = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                probe.close()
+            break
+        except sqlite3.Error:
+            continue
+    if names and migrations.ledger.name not in names:
+        shown = ", ".join(sorted(names)[:4]) + (", ..." if len(names) > 4 else "")
+        raise DatabaseError(f"{path} is another program's database (tables {shown}), not the tracker's: "
+                            "left untouched; give the tracker a file of its own with --db or TRACKER_DB")
+
+
+def _server_options(url: str) -> dict[str, Any]:
+    """Engine options for a database server: connect and statement timeouts, unless the URL sets its own."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in parsed.query:
+        args["connect_timeout"] = SERVER_CONNECT_TIMEOUT_S
+    if "options" not in parsed.query:
+        args["options"] = f"-c statement_timeout={SERVER_STATEMENT_TIMEOUT_MS}"
+    return {"connect_args": args}
+
+
+_URL_PASSWORD_RE = re.compile(r"([A-Za-z][\w+.-]*://[^\s:/?#@]*:)\S*@")
+_QUERY_PASSWORD_RE = re.compile(r"((?:\bpassword|\bpasswd|\bpwd)=)(?!\*\*\*)[^&\s]*", re.IGNORECASE)
+
+
+def redact_url(text: str, url: str | None = None) -> str:
+    """`text` (a URL, or a message holding one) with every URL's password shown as `***`.
+
+    Given the database `url`, its password is also hidden wherever else the text repeats it.
+    """
+    text = _QUERY_PASSWORD_RE.sub(r"\1***", _URL_PASSWORD_RE.sub(r"\1***@", text))
+    if url:
+        from sqlalchemy.engine import make_url
+
+        try:
+            password = make_url(url).password
+        except (SQLAlchemyError, ValueError):
+            password = None
+        if password and len(password) >= 3:
+            text = text.replace(str(password), "***")
+    return text
+
+
+def _primary_code(exc: BaseException) -> str:
+    """SQLite's primary result code of an error (`SQLITE_READONLY` for `SQLITE_READONLY_DBMOVED`), or ''."""
+    orig = getattr(exc, "orig", None) or exc
+    name = str(getattr(orig, "sqlite_errorname", ""))
+    return "_".join(name.split("_")[:2])
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+# SQLite's primary result codes that mean the world, not the tracker, went wrong: the message for each,
+# and whether trying again later may be all it takes (exit 1) or the user has something to fix (exit 2).
+_SQLITE_WORLD = {
+    "SQLITE_FULL": ("the disk holding the database is full: free some space and run the command again", False),
+    "SQLITE_READONLY": ("the database is read-only here: check the permissions of the file and its folder", False),
+    "SQLITE_CANTOPEN": ("the database file cannot be opened: check that its folder exists and can be written",
+                        False),
+    "SQLITE_PERM": ("the database file cannot be opened: check its permissions", False),
+    "SQLITE_IOERR": ("the disk reported an error reading or writing the database (is it full or read-only?)",
+                     False),
+    "SQLITE_CORRUPT": ("the database file is damaged", False),
+    "SQLITE_NOTADB": ("the file is not a database", False),
+    "SQLITE_BUSY": ("the database is locked by another process for longer than "
+                    f"{BUSY_TIMEOUT_MS // 1000} s: try again when it has finished", True),
+    "SQLITE_LOCKED": ("the database is locked by another process: try again when it has finished", True),
+}
+
+
+def shown_url(url: str) -> str:
+    """How messages name a database: a SQLite file by its path, any other by its URL without password."""
+    path = _sqlite_path(url)
+    return str(path) if path is not None else redact_url(url)
+
+
+def explain(exc: BaseException, url: str = "") -> TrackerError | None:
+    """The one-line error for a database failure that is the world's doing, not a bug, or None.
+
+    A full disk, a read-only file or folder, a lock held past the busy timeout, a server that
+    cannot be reached or stopped answering. The changes of the failed transaction are rolled
+    back; what was committed stays. `url` names the database in the message.
+    """
+    where = shown_url(url) if url else ""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    orig: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    about = f" ({where})" if where else ""
+    if isinstance(orig, OverflowError):  # a number the user typed, too large for a 64-bit column
+        return UsageError(f"a number given is out of range: {_first_line(orig)}")
+    if isinstance(orig, sqlite3.Error):
+        primary = _primary_code(orig)
+        if primary not in _SQLITE_WORLD:
+            return None
+        message, transient = _SQLITE_WORLD[primary]
+        text = f"{message}{about} [{_first_line(orig)}]"
+        return Unavailable(text) if transient else DatabaseError(text)
+    if isinstance(exc, OperationalError | InterfaceError):
+        reason = redact_url(_first_line(orig))
+        if getattr(orig, "sqlstate", None) == "57014":  # query_canceled: the statement timeout
+            return Unavailable(f"the database server did not finish in time{about}: {reason}")
+        return Unavailable(f"the database server cannot be reached or stopped answering{about}: {reason}")
+    return None
 
 
 def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -193,13 +357,19 @@ def chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield values[start:start + size]
 
 
+# SQLite's integers, and so ids, are 64-bit.
+MAX_ID = 2**63 - 1
+
+
 def resolve_item(conn: Connection, ref: str) -> int:
     """The id of the item named by numeric id, URL or arXiv id; NotFound otherwise."""
     from tracker import urls
 
     item_t = __getattr__("item_t")
     ref = ref.strip()
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():
+        if int(ref) > MAX_ID:
+            raise UsageError(f"no item has the id {ref}: ids go up to {MAX_ID}")
         found = conn.execute(select(item_t.c.id).where(item_t.c.id == int(ref))).scalar()
         if found is not None:
             return int(found)
