@@ -239,3 +239,23 @@ def test_a_terminal_gets_a_progress_bar_and_json_gets_nothing_else(
         assert json.loads(text)["checked"] == 3 and "\x1b[" not in text
     else:
         assert "crawling" in text and "\x1b[" in text and "3 checked" in text.replace("\r", "")
+
+
+def test_an_ok_pages_text_is_kept_replaced_when_it_changes_and_survives_the_page(
+        cli, server: LocalServer, tmp_path: Path) -> None:
+    versions = ["<html><head><title>BN</title></head><body><article><p>Batch normalization smooths the loss "
+                "surface. 批归一化让损失曲面更平滑。</p></article></body></html>",
+                "<html><head><title>BN</title></head><body><article><p>A second edition: layer normalization "
+                "instead.</p></article></body></html>"]
+    state = {"status": 200, "body": versions[0]}
+    server.routes["/bn"] = lambda req: reply(state["status"], state["body"])(req)  # type: ignore[arg-type]
+    _import(cli, tmp_path, [f"- [BN]({server.url('/bn')})"])
+    assert cli.json("crawl", *FAST)["ok"] == 1
+    first = cli.json("read", server.url("/bn"))
+    assert "smooths the loss surface" in first["text"] and "批归一化" in first["text"]
+    state["body"] = versions[1]
+    assert cli.json("crawl", "--force", *FAST)["ok"] == 1
+    assert "layer normalization" in cli.json("read", server.url("/bn"))["text"]
+    state["status"] = 404
+    assert cli.json("crawl", "--force", *FAST)["gone"] == 1
+    assert "layer normalization" in cli.json("read", server.url("/bn"))["text"]  # a dead link's text survives

@@ -29,6 +29,7 @@ from tracker.crawl.reading import Outcome, failed, read_safely, start_reader
 from tracker.crawl.settings import Settings
 from tracker.store import db as dbmod
 from tracker.store.models import Fetch
+from tracker.store.pagetext import keep_text
 
 T = TypeVar("T")
 item_t, tag_t = dbmod.item_t, dbmod.tag_t
@@ -173,8 +174,9 @@ def store(conn: Connection, results: list[tuple[Due, Outcome]], now: datetime, c
     """Record a batch of crawled items; returns the number of child items discovered.
 
     Fetch rows are written with one executemany per statement shape (a failed page keeps its
-    earlier title and metadata, so its row has fewer columns). Topics a page suggested
-    (`outcome.tags`) are kept only if no topic claims the item by now.
+    earlier title and metadata, so its row has fewer columns). An `ok` page's readable text is kept
+    (`tracker.store.pagetext`). Topics a page suggested (`outcome.tags`) are kept only if no topic
+    claims the item by now.
     """
     groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
     for item, outcome in results:
@@ -195,6 +197,8 @@ def store(conn: Connection, results: list[tuple[Due, Outcome]], now: datetime, c
                     conn.execute(fetch_t.insert(), row)
     discovered = 0
     for item, outcome in results:
+        if outcome.state == "ok":
+            keep_text(conn, item.id, outcome.text, now)  # for reading offline and for search
         if outcome.tags and conn.execute(select(tag_t.c.slug).where(tag_t.c.item_id == item.id)
                                          .limit(1)).first() is None:
             conn.execute(tag_t.insert(), [dict(item_id=item.id, slug=slug, origin="auto", score=score)
@@ -255,9 +259,9 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
     hosts = {req.url: host_key(req.url) for req in requests}
     jobs = [Job(request=req, item=by_id[req.key], classify=req.key not in tagged)
             for req in interleave(requests, lambda req: hosts[req.url])]
-    ledger = _Ledger(database, summary, child_cap, len(jobs), progress)
-    asyncio.run(_fetch_and_read(jobs, settings, ledger, reader, lambda: _prepare_reading(defs), jar,
-                                resolve or system_resolver))
+    with _Ledger(database, summary, child_cap, len(jobs), progress) as ledger:
+        asyncio.run(_fetch_and_read(jobs, settings, ledger, reader, lambda: _prepare_reading(defs), jar,
+                                    resolve or system_resolver))
     return summary
 
 
@@ -288,6 +292,23 @@ class _Ledger:
         self.database, self.summary, self.child_cap = database, summary, child_cap
         self.total, self.progress = total, progress
         self.read: list[tuple[Due, Outcome]] = []
+        self.conn: Connection | None = None
+
+    def __enter__(self) -> _Ledger:
+        # One connection for the whole crawl, its page cache capped once: a crawl writes many small
+        # transactions, each touching pages it never reads again.
+        self.conn = self.database.engine.connect()
+        driver = self.conn.connection.driver_connection
+        if self.database.is_sqlite and driver is not None:
+            driver.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.flush()
+        finally:
+            assert self.conn is not None
+            self.conn.close()  # back to the pool, which sets its cache size again on the next connect
 
     def reading(self, item: Due) -> Due:
         """Mark `item` as being read (with what was read before it); returns the item as now stored."""
@@ -307,7 +328,10 @@ class _Ledger:
 
     def _commit(self, marks: list[tuple[Due, Outcome]]) -> None:
         held, self.read = self.read, []
-        with self.database.write(cache_kib=WRITE_CACHE_KIB) as conn:
+        conn = self.conn
+        assert conn is not None, "a ledger is used inside its with block"
+        conn.info["immediate"] = True  # BEGIN IMMEDIATE, as Database.write takes it
+        with conn.begin():
             now = dbmod.utcnow()
             if held:
                 self.summary.discovered += store(conn, held, now, self.child_cap)
@@ -338,19 +362,16 @@ async def _fetch_and_read(jobs: list[Job], settings: Settings, ledger: _Ledger, 
 
     asyncio.get_running_loop().call_later(PREPARE_AFTER, prepare_once)
     stream = ResponseStream((job.request for job in jobs), settings, cookies, resolve)
-    try:
-        async with contextlib.aclosing(stream.responses()) as responses:
-            async for response in responses:
-                # One turn of the loop before reading: the request waiting for the slot this response
-                # freed goes out now, instead of after every page of the same burst has been read.
-                await asyncio.sleep(0)
-                prepare_once()
-                job = by_id[response.key]
-                item = ledger.reading(job.item)
-                outcome = reader(job.item.url, job.item.parent_id is not None, response, job.classify)
-                ledger.done(item, outcome, more_waiting=stream.ready() > 0)
-    finally:
-        ledger.flush()
+    async with contextlib.aclosing(stream.responses()) as responses:
+        async for response in responses:
+            # One turn of the loop before reading: the request waiting for the slot this response
+            # freed goes out now, instead of after every page of the same burst has been read.
+            await asyncio.sleep(0)
+            prepare_once()
+            job = by_id[response.key]
+            item = ledger.reading(job.item)
+            outcome = reader(job.item.url, job.item.parent_id is not None, response, job.classify)
+            ledger.done(item, outcome, more_waiting=stream.ready() > 0)
 
 
 def _prepare_reading(topic_defs: list[Any]) -> None:
