@@ -118,7 +118,7 @@ def show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id."), as_js
         heading += "  — arXiv: " + plain(arxiv_title) + f" (v{paper['version']})"
     out = console()
     out.print(heading + f"  (#{view.id}, {view.kind}, {view.status})", highlight=False)
-    for line in lines:
+    for line in "\n".join(lines).split("\n"):  # the console prints each string as one line
         out.print(line, highlight=False)
 
 

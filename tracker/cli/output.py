@@ -63,13 +63,13 @@ def console() -> Console:
     """A rich console for human output (imported only when a person is reading).
 
     Markup and emoji codes are off, so strings print as they are; each string it renders
-    (table cells, titles) is cleaned by `plain`, keeping its line breaks.
+    (table cells, titles) is cleaned by `plain`, as one line: print lines one by one.
     """
     from rich.console import Console
 
     class _PlainConsole(Console):
         def render_str(self, text: str, **options: Any) -> Any:
-            return super().render_str(plain(text, lines=True), **options)
+            return super().render_str(plain(text), **options)
 
     return _PlainConsole(markup=False, emoji=False)
 

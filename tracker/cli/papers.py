@@ -34,7 +34,7 @@ def papers_fetch_cmd(
     if as_json:
         emit_json(summary.as_json())
         return
-    print(papers_line(summary))
+    print(plain(papers_line(summary)))
     for slug, n in summary.topics.items():
         print(f"  {plain(slug)}: {n}")
 
