@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from tests.papers.records_factory import record
 from tracker.papers.inbox import InboxRanking, fetch_t, load_profile
-from tracker.papers.rank import Candidate, ProfileBuilder, ProfileDoc, rank
+from tracker.papers.rank import Candidate, ProfileDoc, analyzer, profile_of, rank, topic_profile
 from tracker.papers.store import store_papers
 from tracker.store import db as dbmod
 
@@ -105,12 +106,17 @@ def test_an_interest_older_than_the_recent_window_still_counts() -> None:
 
 def test_the_profile_stays_within_its_bounds() -> None:
     rng = random.Random(5)
-    builder = ProfileBuilder(recent_docs=50, topic_terms=200)
-    for i in range(3000):
-        words = [f"w{rng.randrange(20_000)}" for _ in range(40)]
-        builder.add(ProfileDoc(id=i, title=str(i), text=" ".join(words), topics=frozenset({f"t{i % 3}"})))
-        assert all(len(terms) <= 4 * 200 for terms in builder._terms.values())
-    profile = builder.build()
+
+    def texts(n: int) -> Iterator[str]:  # streamed: never a list of them
+        for _ in range(n):
+            yield " ".join(f"w{rng.randrange(20_000)}" for _ in range(40))
+
+    counting = topic_profile("t0", texts(3000), analyzer(), topic_terms=200)
+    assert counting.docs == 3000 and len(counting.terms) == 200
+    assert min(counting.terms.values()) >= 2  # the heaviest words kept, not the first seen
+    docs = [ProfileDoc(id=i, title=str(i), text=f"w{i} w{i + 1}", topics=frozenset({f"t{i % 3}"}))
+            for i in range(3000)]
+    profile = profile_of(docs, recent_docs=50, topic_terms=200)
     assert [d.id for d in profile.recent] == list(range(50)) and profile.docs == 3000
     assert len(profile.topics) == 3 and all(len(t.terms) == 200 and t.docs == 1000 for t in profile.topics)
     assert profile.active == {"t0", "t1", "t2"}

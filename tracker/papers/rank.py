@@ -12,16 +12,23 @@ everything digested or read there (its heaviest TOPIC_TERMS words), plus the REC
 most recently digested or started, so that a row can name the item a paper resembles. Measured
 against the whole history as neighbours (docs/benchmarks.md, "Inbox ranking"), the topic rows keep
 old interests that a window of recent items forgets, and the recent items keep what is read now.
+
+The words' weights (idf) come from the profile alone, so a `Model` made once scores any number of
+papers, a block at a time, and papers arriving later are scored without touching the others. A
+paper's words that no profile row has still count in its vector's length, as the rarest words.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 # Similarity dominates once there is a reading history; topic and recency order the rest.
 W_SIMILAR, W_TOPIC, W_RECENT = 0.6, 0.25, 0.15
@@ -36,7 +43,9 @@ ROWS_PER_BLOCK = 1000
 # are cut back to its heaviest TOPIC_TERMS words whenever they pass four times that, so building
 # never holds more either.
 RECENT_DOCS = 500
-TOPIC_TERMS = 3000
+TOPIC_TERMS = 500
+# Profiles of at most this many (word, row) cells are multiplied as a dense matrix (16 MB of float32).
+DENSE_CELLS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -96,46 +105,38 @@ def analyzer() -> Callable[[str], list[str]]:
     return TfidfVectorizer(token_pattern=TOKEN_PATTERN, stop_words="english").build_analyzer()
 
 
-@dataclass
-class ProfileBuilder:
-    """Builds a Profile from items given newest first, holding no more than the profile's bounds."""
-
-    recent_docs: int = field(default_factory=lambda: RECENT_DOCS)
-    topic_terms: int = field(default_factory=lambda: TOPIC_TERMS)
-    _tokens: Callable[[str], list[str]] = field(default_factory=analyzer)
-    _recent: list[ProfileDoc] = field(default_factory=list)
-    _terms: dict[str, Counter[str]] = field(default_factory=dict)
-    _docs: dict[str, int] = field(default_factory=dict)
-    _seen: int = 0
-
-    def add(self, doc: ProfileDoc) -> None:
-        """Take one item into the profile (items must come newest first)."""
-        self._seen += 1
-        if len(self._recent) < self.recent_docs:
-            self._recent.append(doc)
-        if not doc.topics or not self.topic_terms:
-            return
-        counts = Counter(self._tokens(doc.text))
-        for slug in doc.topics:
-            terms = self._terms.setdefault(slug, Counter())
-            terms.update(counts)
-            self._docs[slug] = self._docs.get(slug, 0) + 1
-            if len(terms) > self.topic_terms * 4:
-                self._terms[slug] = Counter(dict(terms.most_common(self.topic_terms)))
-
-    def build(self) -> Profile:
-        """The profile of everything added."""
-        topics = tuple(TopicProfile(slug=slug, terms=dict(terms.most_common(self.topic_terms)),
-                                    docs=self._docs[slug]) for slug, terms in sorted(self._terms.items()))
-        return Profile(recent=tuple(self._recent), topics=topics, docs=self._seen)
+def topic_profile(slug: str, texts: Iterable[str], tokens: Callable[[str], list[str]],
+                  topic_terms: int | None = None) -> TopicProfile:
+    """One topic's word profile from the texts of what was digested or read in it, in bounded memory."""
+    keep = TOPIC_TERMS if topic_terms is None else topic_terms
+    counts: Counter[str] = Counter()
+    docs = 0
+    for text in texts:
+        docs += 1
+        counts.update(tokens(text))
+        if len(counts) > 4 * keep:
+            counts = Counter(dict(counts.most_common(keep)))
+    return TopicProfile(slug=slug, terms=dict(counts.most_common(keep)), docs=docs)
 
 
-def profile_of(docs: Iterable[ProfileDoc]) -> Profile:
-    """The bounded profile of `docs`, newest first."""
-    builder = ProfileBuilder()
+def profile_of(docs: Iterable[ProfileDoc], recent_docs: int | None = None,
+               topic_terms: int | None = None) -> Profile:
+    """The bounded profile of `docs`, given newest first (the database streams its own; see inbox.py)."""
+    recent_docs = RECENT_DOCS if recent_docs is None else recent_docs
+    topic_terms = TOPIC_TERMS if topic_terms is None else topic_terms
+    recent: list[ProfileDoc] = []
+    by_topic: dict[str, list[str]] = {}
+    seen = 0
     for doc in docs:
-        builder.add(doc)
-    return builder.build()
+        seen += 1
+        if len(recent) < recent_docs:
+            recent.append(doc)
+        for slug in doc.topics:
+            by_topic.setdefault(slug, []).append(doc.text)
+    tokens = analyzer()
+    topics = tuple(topic_profile(slug, texts, tokens, topic_terms) for slug, texts in sorted(by_topic.items())
+                   if topic_terms > 0)
+    return Profile(recent=tuple(recent), topics=topics, docs=seen)
 
 
 @dataclass(frozen=True)
@@ -169,53 +170,123 @@ class _Row:
     topics: frozenset[str]
 
 
-def _profile_rows(profile: Profile, tokens: Callable[[str], list[str]]) -> tuple[list[_Row], list[dict[str, float]]]:
-    # Items first: on a tie with their own topic's row, the item is the one named.
-    rows = [_Row(d.title, d.id, d.topics) for d in profile.recent]
-    counts: list[dict[str, float]] = [dict(Counter(tokens(d.text))) for d in profile.recent]
-    for t in profile.topics:
-        rows.append(_Row(t.slug, None, frozenset({t.slug})))
-        counts.append(t.terms)
-    return rows, counts
+class Model:
+    """A profile as tf-idf vectors over its own words: what papers are scored against."""
+
+    def __init__(self, profile: Profile, active_topics: frozenset[str] | None = None) -> None:
+        import numpy as np
+
+        self.profile = profile
+        self.active = profile.active if active_topics is None else active_topics
+        self.tokens = analyzer()
+        self.rows = [_Row(d.title, d.id, d.topics) for d in profile.recent]  # items first: they win ties
+        counts: list[dict[str, float]] = [dict(Counter(self.tokens(d.text))) for d in profile.recent]
+        for t in profile.topics:
+            self.rows.append(_Row(t.slug, None, frozenset({t.slug})))
+            counts.append(t.terms)
+        self.vocabulary: dict[str, int] = {}
+        for row in counts:
+            for term in row:
+                self.vocabulary.setdefault(term, len(self.vocabulary))
+        df = np.zeros(len(self.vocabulary), dtype=np.float64)
+        for row in counts:
+            df[[self.vocabulary[t] for t in row]] += 1
+        # Smoothed idf (scikit-learn's formula) over the profile's rows; an unseen word is the rarest.
+        self.idf = np.log((1 + len(counts)) / (1 + df)) + 1
+        self.unseen_idf = math.log(1 + len(counts)) + 1
+        matrix = self._vectors(counts).T.tocsr()  # words x rows
+        # Few words (a small or repetitive profile) make a dense product far cheaper than a sparse one.
+        self.matrix: Any = matrix.toarray() if matrix.shape[0] * matrix.shape[1] <= DENSE_CELLS else matrix
+        self.slugs = {s: i for i, s in enumerate(sorted({s for r in self.rows for s in r.topics}))}
+        self.row_topics = np.zeros((len(self.slugs), len(self.rows)), dtype=np.float32)
+        for j, r in enumerate(self.rows):
+            for s in r.topics:
+                self.row_topics[self.slugs[s], j] = 1.0
+
+    def _vectors(self, counts: Sequence[Mapping[str, float]]) -> csr_matrix:
+        """L2-normalised sublinear tf-idf rows; unseen words count in the length only."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        data: list[float] = []
+        cols: list[int] = []
+        indptr = [0]
+        idf, vocabulary = self.idf, self.vocabulary
+        for row in counts:
+            start, length = len(data), 0.0
+            for term, n in row.items():
+                col = vocabulary.get(term)
+                weight = (1.0 + math.log(n)) * (idf[col] if col is not None else self.unseen_idf)
+                length += weight * weight
+                if col is not None:
+                    cols.append(col)
+                    data.append(weight)
+            if length > 0:
+                scale = 1.0 / math.sqrt(length)
+                data[start:] = [w * scale for w in data[start:]]
+            indptr.append(len(data))
+        return csr_matrix((np.array(data, dtype=np.float32), np.array(cols, dtype=np.int32), np.array(indptr)),
+                          shape=(len(counts), len(vocabulary)))
+
+    def nearest(self, candidates: Sequence[Candidate]) -> Iterator[tuple[float, _Row | None]]:
+        """For each candidate: (similarity, the nearest profile row) after the topic preference."""
+        import numpy as np
+
+        if self.profile.empty or not self.vocabulary:
+            yield from [(0.0, None)] * len(candidates)
+            return
+        for start in range(0, len(candidates), ROWS_PER_BLOCK):
+            block = candidates[start:start + ROWS_PER_BLOCK]
+            sims = self._vectors([Counter(self.tokens(c.text)) for c in block]) @ self.matrix
+            sims = sims if isinstance(sims, np.ndarray) else sims.toarray()
+            cand_topics = np.zeros((len(block), len(self.slugs)), dtype=np.float32)
+            for i, c in enumerate(block):
+                for s in c.topics:
+                    if s in self.slugs:
+                        cand_topics[i, self.slugs[s]] = 1.0
+            shared = (cand_topics @ self.row_topics) > 0
+            weighted = np.where(shared, sims, sims * OTHER_TOPIC_FACTOR)
+            best = weighted.argmax(axis=1)
+            for i, j in enumerate(best):
+                value = float(weighted[i, j])
+                yield value, (self.rows[int(j)] if value > 0 else None)
+
+    def score(self, candidates: Sequence[Candidate], now: datetime) -> list[Ranked]:
+        """Each candidate's score and reason, in the order given."""
+        out = []
+        for c, (similarity, row) in zip(candidates, self.nearest(candidates), strict=True):
+            out.append(self._ranked(c, similarity, row, now))
+        return out
+
+    def _ranked(self, c: Candidate, similarity: float, row: _Row | None, now: datetime) -> Ranked:
+        active = self.active
+        best_topic = max(c.topics, key=lambda s: (s in active, c.topics[s]), default=None)
+        topic_fit = 0.0
+        if best_topic is not None:
+            topic_fit = c.topics[best_topic] * (1.0 if best_topic in active or not active else 0.5)
+        age = max(0.0, (now - c.published).total_seconds() / 86400) if c.published else None
+        recency = 0.5 ** (age / RECENCY_HALF_LIFE) if age is not None else 0.0
+        score = W_SIMILAR * similarity + W_TOPIC * topic_fit + W_RECENT * recency
+        reason = []
+        if row is not None and row.item_id is not None:
+            reason.append(f"like “{_short(row.label)}” ({similarity:.2f})")
+        elif row is not None:
+            reason.append(f"like what you read in {row.label} ({similarity:.2f})")
+        elif self.profile.empty:
+            reason.append("nothing digested yet to compare with")
+        if best_topic is not None:
+            started = " (started)" if best_topic in active else ""
+            reason.append(f"topic {best_topic}{started}")
+        if age is not None:
+            reason.append(f"{_age(age)} old")
+        return Ranked(id=c.id, arxiv_id=c.arxiv_id, title=c.title, topics=sorted(c.topics, key=lambda s: -c.topics[s]),
+                      score=round(score, 4), published=c.published, reason="; ".join(reason),
+                      similar_to=row.item_id if row is not None else None)
 
 
-def _neighbours(candidates: Sequence[Candidate], profile: Profile) -> list[tuple[float, _Row | None]]:
-    """For each candidate: (similarity, the nearest profile row) after the topic preference."""
-    if profile.empty or not candidates:
-        return [(0.0, None)] * len(candidates)
-    import numpy as np
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.feature_extraction.text import TfidfTransformer
-
-    tokens = analyzer()
-    rows, prof_counts = _profile_rows(profile, tokens)
-    cand_counts = [Counter(tokens(c.text)) for c in candidates]
-    if not any(cand_counts) or not any(prof_counts):  # no usable words anywhere (e.g. only punctuation)
-        return [(0.0, None)] * len(candidates)
-    counts = DictVectorizer(dtype=np.float32).fit_transform([*cand_counts, *prof_counts])
-    matrix = TfidfTransformer(sublinear_tf=True).fit_transform(counts).astype(np.float32)
-    cand, prof = matrix[: len(candidates)], matrix[len(candidates):].T.tocsr()
-    slugs = sorted({s for c in candidates for s in c.topics} | {s for r in rows for s in r.topics})
-    col = {s: i for i, s in enumerate(slugs)}
-    prof_topics = np.zeros((len(slugs), len(rows)), dtype=np.float32)
-    for j, r in enumerate(rows):
-        for s in r.topics:
-            prof_topics[col[s], j] = 1.0
-    out: list[tuple[float, _Row | None]] = []
-    for start in range(0, len(candidates), ROWS_PER_BLOCK):
-        block = candidates[start:start + ROWS_PER_BLOCK]
-        sims = (cand[start:start + len(block)] @ prof).toarray()
-        cand_topics = np.zeros((len(block), len(slugs)), dtype=np.float32)
-        for i, c in enumerate(block):
-            for s in c.topics:
-                cand_topics[i, col[s]] = 1.0
-        shared = (cand_topics @ prof_topics) > 0
-        weighted = np.where(shared, sims, sims * OTHER_TOPIC_FACTOR)
-        best = weighted.argmax(axis=1)
-        for i, j in enumerate(best):
-            value = float(weighted[i, j])
-            out.append((value, rows[int(j)] if value > 0 else None))
-    return out
+def order(rows: Iterable[Ranked]) -> list[Ranked]:
+    """Best first: score, then the newest, then the id."""
+    return sorted(rows, key=lambda r: (-r.score, -(r.published.timestamp() if r.published else -math.inf), r.id))
 
 
 def rank(candidates: Sequence[Candidate], profile: Profile | Sequence[ProfileDoc], now: datetime,
@@ -226,34 +297,7 @@ def rank(candidates: Sequence[Candidate], profile: Profile | Sequence[ProfileDoc
     """
     if not isinstance(profile, Profile):
         profile = profile_of(profile)
-    near = _neighbours(candidates, profile)
-    rows = []
-    for c, (similarity, row) in zip(candidates, near, strict=True):
-        best_topic = max(c.topics, key=lambda s: (s in active_topics, c.topics[s]), default=None)
-        topic_fit = 0.0
-        if best_topic is not None:
-            topic_fit = c.topics[best_topic] * (1.0 if best_topic in active_topics or not active_topics else 0.5)
-        age = max(0.0, (now - c.published).total_seconds() / 86400) if c.published else None
-        recency = 0.5 ** (age / RECENCY_HALF_LIFE) if age is not None else 0.0
-        score = W_SIMILAR * similarity + W_TOPIC * topic_fit + W_RECENT * recency
-        reason = []
-        if row is not None and row.item_id is not None:
-            reason.append(f"like “{_short(row.label)}” ({similarity:.2f})")
-        elif row is not None:
-            reason.append(f"like what you read in {row.label} ({similarity:.2f})")
-        elif profile.empty:
-            reason.append("nothing digested yet to compare with")
-        if best_topic is not None:
-            started = " (started)" if best_topic in active_topics else ""
-            reason.append(f"topic {best_topic}{started}")
-        if age is not None:
-            reason.append(f"{_age(age)} old")
-        rows.append(Ranked(id=c.id, arxiv_id=c.arxiv_id, title=c.title,
-                           topics=sorted(c.topics, key=lambda s: -c.topics[s]), score=round(score, 4),
-                           published=c.published, reason="; ".join(reason),
-                           similar_to=row.item_id if row is not None else None))
-    rows.sort(key=lambda r: (-r.score, -(r.published.timestamp() if r.published else -math.inf), r.id))
-    return rows
+    return order(Model(profile, active_topics).score(candidates, now))
 
 
 def _short(title: str, width: int = 50) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader
@@ -33,9 +33,6 @@ from tracker.store.db import Database, utcnow
 from tracker.store.states import KINDS, STATUSES
 from tracker.web.cache import DataVersion, KeptValues
 from tracker.web.security import Guard, GuardMiddleware
-
-if TYPE_CHECKING:
-    from tracker.report.weekly import WeeklyReport
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
@@ -67,7 +64,9 @@ class Views:
                                      auto_reload=False, trim_blocks=True, lstrip_blocks=True)
         self.inbox = InboxRanking()
         self.version = DataVersion(database)
-        self.weeks: KeptValues[WeeklyReport] = KeptValues(size=8)
+        # Reads that cost more than a page may spend, kept until the next commit: the outline's
+        # progress and topic list, weekly reports and the pages of their lists.
+        self.kept: KeptValues[Any] = KeptValues(size=64)
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -84,6 +83,15 @@ class Views:
             with self.database.write() as conn:
                 return fn(conn, *args, **kwargs)
         return await run_in_threadpool(work)
+
+    async def kept_read(self, key: tuple[Any, ...], fn: Callable[..., T], *args: Any) -> T:
+        """`read(fn, ...)`, kept until the database next changes."""
+        version = await run_in_threadpool(self.version.current)
+        found = self.kept.get(key, version)
+        if found is None:
+            found = await self.read(fn, *args)
+            self.kept.put(key, version, found)
+        return cast(T, found)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page from its template, with what every page shows (the bar, the form token)."""
@@ -126,7 +134,7 @@ class Views:
         """The groups and topics in outline order, each with its progress."""
         from tracker.report.progress import compute_progress
 
-        progress = await self.read(compute_progress)
+        progress = await self.kept_read(("progress",), compute_progress)
         groups: dict[int, list[Any]] = {}
         for topic in progress.topics:
             groups.setdefault(topic.group, []).append(topic)
@@ -136,17 +144,10 @@ class Views:
     async def topic(self, request: Request) -> Response:
         """One topic's items in outline order, with their status, kind, crawl state and mark buttons."""
         from tracker.report.progress import compute_progress
-        from tracker.topics import check_topic
 
         slug, page = request.path_params["slug"], _page(request)
-
-        def work(conn: Connection) -> tuple[Any, list[items.ItemView]]:
-            check_topic(conn, slug)
-            shown = items.list_items(conn, topic=slug, limit=page * TOPIC_PAGE + 1)
-            progress = next(t for t in compute_progress(conn).topics if t.slug == slug)
-            return progress, shown
-
-        progress, rows = await self.read(work)
+        rows = await self.read(_topic_items, slug, page * TOPIC_PAGE + 1)
+        progress = next(t for t in (await self.kept_read(("progress",), compute_progress)).topics if t.slug == slug)
         more = len(rows) > page * TOPIC_PAGE
         rows = rows[(page - 1) * TOPIC_PAGE: page * TOPIC_PAGE]
         return self.render(request, "topic.html", nav="outline", title=progress.title, topic=progress, rows=rows,
@@ -158,11 +159,12 @@ class Views:
 
         ref = request.path_params["ref"]
 
-        def work(conn: Connection) -> tuple[items.ItemDetail, Any, list[dict[str, object]]]:
+        def work(conn: Connection) -> tuple[items.ItemDetail, Any]:
             detail = items.show_item(conn, ref)
-            return detail, _page_text(conn, detail.item.id), list_topics(conn)
+            return detail, _page_text(conn, detail.item.id)
 
-        detail, text, topics = await self.read(work)
+        detail, text = await self.read(work)
+        topics = await self.kept_read(("topics",), list_topics)
         return self.render(request, "item.html", nav="", title=detail.item.title, detail=detail, view=detail.item,
                            text=text, topics=topics)
 
@@ -172,12 +174,15 @@ class Views:
 
         topic, page = request.query_params.get("topic") or None, _page(request)
 
-        def work(conn: Connection) -> tuple[Any, list[dict[str, object]]]:
+        version = await run_in_threadpool(self.version.current)
+
+        def work(conn: Connection) -> Any:
             if topic is not None:
                 check_topic(conn, topic)
-            return self.inbox.page(conn, topic, (page - 1) * INBOX_PAGE, INBOX_PAGE), list_topics(conn)
+            return self.inbox.page(conn, topic, (page - 1) * INBOX_PAGE, INBOX_PAGE, version=version)
 
-        shown, topics = await self.read(work)
+        shown = await self.read(work)
+        topics = await self.kept_read(("topics",), list_topics)
         pages = max(1, math.ceil(shown.total / INBOX_PAGE))
         return self.render(request, "inbox.html", nav="inbox", title="Inbox", shown=shown, topics=topics,
                            topic=topic, page=page, pages=pages, query=lambda p: _query(topic=topic, page=p))
@@ -190,16 +195,15 @@ class Views:
         label, page = request.query_params.get("week") or None, _page(request)
         if label is not None:
             weeks.parse_week(label)
-        today = date.today()
-        version = await run_in_threadpool(self.version.current)
-        report: WeeklyReport | None = self.weeks.get((label, today), version)
-        if report is None:
-            report = await self.read(weekly.weekly_report, label)
-            self.weeks.put((label, today), version, report)
+        report = await self.kept_read(("week", label, date.today()), weekly.weekly_report, label)
         longest = max(len(report.digested), len(report.started))
         pages = max(1, math.ceil(longest / WEEK_PAGE))
-        body = render_body(report, link=lambda item_id: f"/item/{item_id}", start=(page - 1) * WEEK_PAGE,
-                           count=WEEK_PAGE)
+        version = await run_in_threadpool(self.version.current)
+        body = self.kept.get(("week body", report.week, date.today(), page), version)
+        if body is None:
+            body = render_body(report, link=lambda item_id: f"/item/{item_id}", start=(page - 1) * WEEK_PAGE,
+                               count=WEEK_PAGE)
+            self.kept.put(("week body", report.week, date.today(), page), version, body)
         monday = date.fromisoformat(report.start)
         return self.render(request, "week.html", nav="week", title=f"Week {report.week}", body=body, report=report,
                            page=page, pages=pages, previous=_week_label(monday - timedelta(days=7)),
@@ -224,7 +228,7 @@ class Views:
         if text:
             search_database = import_module("tracker.search").search_database
             hits = await run_in_threadpool(lambda: search_database(self.database, text, limit=SEARCH_SHOWN, **wanted))
-        topics = await self.read(list_topics)
+        topics = await self.kept_read(("topics",), list_topics)
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
                            hits=[(hit, _segments(hit.snippet, hit.matches)) for hit in hits], text=text,
                            wanted=wanted, topics=topics, kinds=KINDS, searched=bool(text))
@@ -375,6 +379,14 @@ def _query(**params: Any) -> str:
 def _week_label(day: date) -> str:
     year, number = day.isocalendar()[:2]
     return f"{year}-W{number:02d}"
+
+
+def _topic_items(conn: Connection, slug: str, limit: int) -> list[items.ItemView]:
+    """`tracker list --topic SLUG --limit N`."""
+    from tracker.topics import check_topic
+
+    check_topic(conn, slug)
+    return items.list_items(conn, topic=slug, limit=limit)
 
 
 def _page_text(conn: Connection, item_id: int) -> Any:
