@@ -10,7 +10,7 @@ from tracker.cli.app import app, open_database, user_errors
 from tracker.errors import UsageError
 
 
-@app.command("serve")
+@app.command("serve", epilog="Example: tracker serve --open")
 def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (anything but loopback is "
                                                            "reachable by others: the app has no accounts)."),
