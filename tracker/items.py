@@ -140,8 +140,10 @@ def list_items(conn: Connection, status: str | None = None, topic: str | None = 
         query = query.where(item_t.c.kind == kind)
     if topic is not None:
         check_topic(conn, topic)
-        query = query.where(item_t.c.id.in_(
-            select(tag_t.c.item_id).where(and_(tag_t.c.slug == topic, tag_t.c.origin != "untag"))))
+        # A join, not `id IN (...)`: SQLite then starts from the topic's tags (by the slug index)
+        # instead of walking every item of the listed statuses.
+        query = query.join(tag_t, and_(tag_t.c.item_id == item_t.c.id, tag_t.c.slug == topic,
+                                       tag_t.c.origin != "untag"))
     query = query.order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id)
     if limit is not None:
         query = query.limit(limit)
