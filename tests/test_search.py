@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -20,13 +21,14 @@ from tracker.store.pagetext import keep_text
 from tracker.store.tables import fetch_t, item_t, tag_t, topic_t
 
 T0 = datetime(2026, 11, 20, 8, 0)
+_KEYS = itertools.count()
 BOTH = pytest.mark.parametrize("use_index", [True, False], ids=["fts", "scan"])
 
 
 def add(conn: Any, title: str, *, notes: str = "", kind: str = "page", status: str = "unread",
         retired: bool = False) -> int:
     """One item, written as the tracker writes them."""
-    n = conn.exec_driver_sql("SELECT count(*) FROM item").scalar_one()
+    n = next(_KEYS)
     result = conn.execute(item_t.insert().values(
         key=f"https://a.example/{n}", url=f"https://a.example/{n}", title=title, kind=kind, status=status,
         source="outline", section="", position=n, retired=retired, notes=notes, added_at=T0))

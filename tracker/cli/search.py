@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from tracker.store.db import Database
 
 
-@app.command("search", epilog='Examples: tracker search "BN 为什么有效"   tracker search normalization --in abstract')
+# Unknown options are words: `tracker search normalization -dropout` leaves out what holds "dropout".
+@app.command("search", context_settings={"ignore_unknown_options": True},
+             epilog='Examples: tracker search BN 为什么有效   tracker search normalization -dropout --in abstract')
 def search_cmd(
-    query: str | None = typer.Argument(None, help='Words to find; "a phrase", -word to leave out, word* for a prefix.'),
+    words: list[str] | None = typer.Argument(None, help='Words to find; "a phrase", -word to leave out, word* '
+                                             "for a prefix.", metavar="QUERY"),
     topic: str | None = typer.Option(None, "--topic", help="Only items of this topic (slug)."),
     status: str | None = typer.Option(None, "--status", help="unread, reading, digested, skipped, inbox, dismissed"),
     kind: str | None = typer.Option(None, "--kind", help="paper, question, article, listing, repo, book, ..."),
@@ -32,6 +35,7 @@ def search_cmd(
     """Find items by their titles, notes, page text, abstracts, authors and topic names, best first."""
     from tracker import search
 
+    query = " ".join(words) if words else None
     with user_errors():
         if query is None and not rebuild:
             raise UsageError('give something to search for, e.g. `tracker search "batch normalization"`')

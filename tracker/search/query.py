@@ -20,6 +20,7 @@ from tracker.search.words import CJK_CHARS, CJK_RUN, index_words
 # Whitespace, and the quote that starts or ends a phrase.
 _PIECES = re.compile(r'"([^"]*)"?|(\S+?)(?=\s|"|$)')
 _CJK_SPLIT = re.compile(f"([{CJK_CHARS}]+)")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 MAX_QUERY_CHARS = 1_000
 MAX_TERMS = 32
 
@@ -103,6 +104,8 @@ def parse(text: str) -> Query:
         raise UsageError(f"the query is {len(text):,} characters; a search takes at most {MAX_QUERY_CHARS:,}")
     terms: list[Term] = []
     negate = False
+    # Control characters separate words (FTS5 would read a NUL as the end of the query).
+    text = _CONTROLS.sub(" ", text)
     for match in _PIECES.finditer(text):
         quoted, word = match.group(1), match.group(2)
         if word is not None and word.startswith("-") and len(word) == 1:

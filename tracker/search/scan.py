@@ -84,7 +84,9 @@ def _rows(conn: Connection, query: Query, filters: Sequence[ColumnElement[bool]]
         needles = _bigrams(first.text)
     columns = (item_t.c.title, fetch_t.c.title, item_t.c.notes, paper_t.c.abstract, paper_t.c.authors)
     # A row may hold the first term in a field, in its page text (unpacked here, not there), or by a topic.
-    near = [or_(*(c.ilike(f"%{n}%") for c in columns)) for n in needles[:1]] or [false()]
+    if not (relaxed and first.cjk and len(first.text) > 2):
+        needles = needles[:1]  # every one is required: the first is enough to narrow by
+    near = [or_(*(c.ilike(f"%{n}%") for c in columns for n in needles)) if needles else false()]
     near += [pagetext_t.c.item_id.is_not(None)]
     if named.get(0):
         near.append(item_t.c.id.in_(select(tag_t.c.item_id).where(tag_t.c.slug.in_(named[0]),

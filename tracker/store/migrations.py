@@ -397,7 +397,12 @@ def _search_triggers(table: str, key: str, columns: str, present: str = "") -> l
            f"{_NOTE_ENTRY.format(row='OLD', key=key)} END",
            f"CREATE TRIGGER search_{table}_bd BEFORE DELETE ON {table}{when('OLD')} BEGIN "
            f"{_NOTE_ENTRY.format(row='OLD', key=key)} END"]
-    if table != "item":
+    if table == "item":
+        # SQLite numbers a new row one above the largest id left: after deleting the largest items,
+        # that may be at or below `upto`. Lowering `upto` to the largest id left keeps new items above it.
+        out[1] = out[1].replace(" END", " UPDATE search_state SET upto = min(upto, coalesce("
+                                "(SELECT max(id) FROM item WHERE id != OLD.id), 0)); END")
+    else:
         out.append(f"CREATE TRIGGER search_{table}_bi BEFORE INSERT ON {table}{when('NEW')} BEGIN "
                    f"{_NOTE_ENTRY.format(row='NEW', key=key)} END")
     return out
