@@ -6,6 +6,7 @@ leaves a stale lock behind (unlike a pid file).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from tracker.errors import Busy
+from tracker.errors import Busy, DatabaseError
 
 
 def lock_path_for(db_url: str, fallback_dir: Path) -> Path:
@@ -45,13 +46,22 @@ def _try_lock(handle: IO[str]) -> bool:
 
 @contextmanager
 def exclusive(path: Path, what: str = "sync") -> Iterator[None]:
-    """Hold the lock at `path` for the block, or raise Busy at once if another process has it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as handle:
+    """Hold the lock at `path` for the block, or raise Busy at once if another process has it.
+
+    DatabaseError where the lock file cannot be made (a read-only folder or file).
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise DatabaseError(f"cannot take the {what} lock {path}: {exc.strerror or exc} "
+                            "(the lock lives beside the database: is its folder read-only?)") from None
+    with handle:
         if not _try_lock(handle):
             raise Busy(f"another tracker {what} is running (lock {path}); try again when it has finished")
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        with contextlib.suppress(OSError):  # the pid is for people reading the file; a full disk may refuse it
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
         yield

@@ -81,8 +81,11 @@ def run_steps(steps: list[tuple[str, Step]]) -> SyncSummary:
             summary.steps[name] = None
             summary.failed[name] = str(exc)
         except Exception as exc:  # a whole step broke: say so, keep going, exit 1 at the end
+            from tracker.store.db import explain
+
+            known = explain(exc)  # a full disk, a read-only or locked database: its one line
             summary.steps[name] = None
-            summary.failed[name] = f"{type(exc).__name__}: {exc}"
+            summary.failed[name] = str(known) if known is not None else f"{type(exc).__name__}: {exc}"
         else:
             summary.steps[name], summary.lines[name] = done.data, done.line
     return summary
