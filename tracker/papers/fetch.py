@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 
 from tracker import config
 from tracker.errors import NotFound, UsageError
+from tracker.papers.limiter import Limiter
 from tracker.store import db as dbmod
 from tracker.store.models import Paper, TopicFetch
 from tracker.topics import Classifier, TopicDef
@@ -91,7 +92,6 @@ def fetch_papers(database: dbmod.Database, defs: list[TopicDef], *, topic: str |
     week. `deadline` bounds the whole run and `request_deadline` each request, in seconds.
     """
     from tracker.papers import http
-    from tracker.papers.limiter import Limiter
 
     if days is not None and days < 1:
         raise UsageError("--days must be 1 or more")
@@ -126,12 +126,12 @@ def fetch_papers(database: dbmod.Database, defs: list[TopicDef], *, topic: str |
     return run.summary
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Run:
     """What every step of one fetch shares."""
 
     database: dbmod.Database
-    limiter: Any
+    limiter: Limiter
     now: datetime
     classifier: Classifier
     summary: FetchSummary
