@@ -132,3 +132,29 @@ def test_behind_a_proxy_no_name_is_looked_up_here(server: LocalServer, database:
     summary = crawl(database, settings, resolve=_resolver({}, calls=calls))
     assert summary.checked == 2 and summary.offline == 0 and calls == []
     assert summary.ok + summary.blocked == 2  # (the Zhihu page has no question data: a wall, but fetched)
+
+
+def test_a_lookup_that_never_answers_fails_within_the_timeout(server: LocalServer) -> None:
+    import asyncio
+    import time
+
+    from tracker.crawl.fetcher import Request, fetch_all
+
+    server.routes["/ok"] = reply(200, "<title>fine</title>")
+    port = server.url("").rsplit(":", 1)[1]
+
+    async def resolve(host: str) -> list[str]:
+        if host == "localhost":
+            return ["127.0.0.1"]
+        await asyncio.sleep(60)  # a resolver that cannot be reached
+        return []
+
+    async def go() -> list[tuple[str, str | None]]:
+        reqs = [Request(0, f"http://localhost:{port}/ok"), Request(1, "http://slow.example/page")]
+        got = [r async for r in fetch_all(reqs, Settings(delay=0, timeout=0.5, robots=False), resolve=resolve)]
+        return [(r.state, r.error) for r in sorted(got, key=lambda r: r.key)]
+
+    start = time.monotonic()
+    (ok, _), (state, error) = asyncio.run(go())
+    assert ok == "ok" and state == "error" and "DNS lookup failed" in (error or "")
+    assert time.monotonic() - start < 3

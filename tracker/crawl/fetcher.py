@@ -36,6 +36,8 @@ REDIRECTS = (301, 302, 303, 307, 308)
 ROBOTS_MAX_BYTES = 500_000
 ROBOTS_TIMEOUT = 10.0
 MAX_CRAWL_DELAY = 60.0
+# A name lookup that takes longer has failed (a resolver that cannot be reached answers slowly, if at all).
+LOOKUP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -172,13 +174,16 @@ class _Network:
         self.pending = 0
         self.changed = asyncio.Condition()
 
-    async def lookup(self, host: str, resolve: netguard.Resolver) -> str | netguard.LookupFailed:
+    async def lookup(self, host: str, resolve: netguard.Resolver, timeout: float) -> str | netguard.LookupFailed:
         """The host's address class, or the failure (returned, so a cached task never raises)."""
         self.pending += 1
         try:
-            cls = await netguard.host_class(host, resolve)
+            async with asyncio.timeout(timeout):
+                cls = await netguard.host_class(host, resolve)
         except netguard.LookupFailed as exc:
             return exc
+        except TimeoutError:
+            return netguard.LookupFailed(host, unknown=False)
         else:
             self.resolved = True
             return cls
@@ -295,7 +300,8 @@ class Fetcher:
         if self._proxied(url):
             return netguard.PUBLIC
         if host not in self.lookups:
-            self.lookups[host] = asyncio.ensure_future(self.network.lookup(host, self.resolve))
+            timeout = min(self.settings.timeout, LOOKUP_TIMEOUT)
+            self.lookups[host] = asyncio.ensure_future(self.network.lookup(host, self.resolve, timeout))
         found = await asyncio.shield(self.lookups[host])
         if isinstance(found, netguard.LookupFailed):
             raise await self.network.judge(found)
