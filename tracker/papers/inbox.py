@@ -121,11 +121,17 @@ def load_profile(conn: Connection) -> Profile:
     return Profile(recent=tuple(recent_docs(conn, rankmod.RECENT_DOCS)), topics=topics, docs=int(docs))
 
 
+def score_papers(conn: Connection, model: Model, ids: Sequence[int], now: datetime) -> Iterator[Ranked]:
+    """The inbox papers among `ids` scored by `model`, read a block at a time."""
+    for chunk in dbmod.chunks(list(ids), rankmod.ROWS_PER_BLOCK):
+        yield from model.score(load_candidates(conn, ids=chunk), now)
+
+
 def ranked_inbox(conn: Connection, topic: str | None = None, limit: int | None = None,
                  now: datetime | None = None) -> list[Ranked]:
     """`tracker papers inbox`: the inbox, best fit first."""
     model = Model(load_profile(conn))
-    rows = rankmod.order(model.score(load_candidates(conn, topic), now or dbmod.utcnow()))
+    rows = rankmod.order(score_papers(conn, model, sorted(_inbox_ids(conn, topic)), now or dbmod.utcnow()))
     return rows[:limit] if limit is not None else rows
 
 
@@ -196,10 +202,9 @@ class InboxRanking:
         self._seen = (last_event, *marks)
         live = _inbox_ids(conn, None)
         self._scored = {i: r for i, r in self._scored.items() if i in live}
-        fresh = [i for i in live if i not in self._scored]
-        if fresh:
-            for row in self._model.score(load_candidates(conn, ids=fresh), now):
-                self._scored[row.id] = row
+        fresh = sorted(i for i in live if i not in self._scored)
+        for row in score_papers(conn, self._model, fresh, now):
+            self._scored[row.id] = row
         self._order = rankmod.order(self._scored.values())
 
 

@@ -21,6 +21,7 @@ paper's words that no profile row has still count in its vector's length, as the
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,8 +45,8 @@ ROWS_PER_BLOCK = 1000
 # never holds more either.
 RECENT_DOCS = 500
 TOPIC_TERMS = 500
-# Profiles of at most this many (word, row) cells are multiplied as a dense matrix (16 MB of float32).
-DENSE_CELLS = 4_000_000
+# Profiles of at most this many (word, row) cells are multiplied as a dense matrix (32 MB of float32).
+DENSE_CELLS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,28 @@ class Profile:
         return not self.recent and not self.topics
 
 
-def analyzer() -> Callable[[str], list[str]]:
-    """The tokenizer of the ranking: lower case, TOKEN_PATTERN, English stop words dropped."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+# English function words: frequent everywhere, so they say nothing about what a text is about.
+_STOP_TEXT = """
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each either else ever few for from further
+had has have having he her here hers herself him himself his how however if in into is it its itself
+just least less may me might more most much must my myself neither no nor not now of off often on once
+only or other our ours ourselves out over own per rather same shall she should since so some such than
+that the their theirs them themselves then there these they this those though through thus to too
+under until up upon us very via was we were what when where whether which while who whom whose why will
+with within without would yet you your yours yourself yourselves
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
 
-    return TfidfVectorizer(token_pattern=TOKEN_PATTERN, stop_words="english").build_analyzer()
+
+def analyzer() -> Callable[[str], list[str]]:
+    """The tokenizer of the ranking: lower case, TOKEN_PATTERN, English function words dropped."""
+    find = re.compile(TOKEN_PATTERN).findall
+
+    def tokens(text: str) -> list[str]:
+        return [word for word in find(text.lower()) if word not in STOP_WORDS]
+
+    return tokens
 
 
 def topic_profile(slug: str, texts: Iterable[str], tokens: Callable[[str], list[str]],
@@ -176,7 +194,8 @@ class Model:
     def __init__(self, profile: Profile, active_topics: frozenset[str] | None = None) -> None:
         import numpy as np
 
-        self.profile = profile
+        # The profile itself is not kept: its word counts are in the matrix now.
+        self.empty = profile.empty
         self.active = profile.active if active_topics is None else active_topics
         self.tokens = analyzer()
         self.rows = [_Row(d.title, d.id, d.topics) for d in profile.recent]  # items first: they win ties
@@ -232,7 +251,7 @@ class Model:
         """For each candidate: (similarity, the nearest profile row) after the topic preference."""
         import numpy as np
 
-        if self.profile.empty or not self.vocabulary:
+        if self.empty or not self.vocabulary:
             yield from [(0.0, None)] * len(candidates)
             return
         for start in range(0, len(candidates), ROWS_PER_BLOCK):
@@ -272,7 +291,7 @@ class Model:
             reason.append(f"like “{_short(row.label)}” ({similarity:.2f})")
         elif row is not None:
             reason.append(f"like what you read in {row.label} ({similarity:.2f})")
-        elif self.profile.empty:
+        elif self.empty:
             reason.append("nothing digested yet to compare with")
         if best_topic is not None:
             started = " (started)" if best_topic in active else ""

@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -326,6 +327,7 @@ class Views:
 def create_app(database: Database, host: str = "127.0.0.1", port: int = 8765, guard: Guard | None = None) -> Any:
     """The ASGI application serving `database` at http://host:port (the address requests must name)."""
     guard = guard or Guard(host=host, port=port)
+    _lean_connections(database)
     views = Views(database, guard)
     routes = [
         Route("/", views.outline),
@@ -348,6 +350,25 @@ def create_app(database: Database, host: str = "127.0.0.1", port: int = 8765, gu
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.views = views
     return GuardMiddleware(app, guard)
+
+
+# A long-running server holds up to one connection per concurrent request: each gets a small page
+# cache and no memory map (the CLI's 64 MB cache and 256 MB map suit one short command, not ten).
+SERVER_CACHE_KIB = 8_192
+
+
+def _lean_connections(database: Database) -> None:
+    if not database.is_sqlite:
+        return
+
+    def lean(dbapi_conn: Any, record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute(f"PRAGMA cache_size = -{SERVER_CACHE_KIB}")
+        cursor.execute("PRAGMA mmap_size = 0")
+        cursor.close()
+
+    event.listen(database.engine, "connect", lean)
+    database.engine.dispose()  # connections opened before (migrations) are made again, lean
 
 
 def _one(fields: dict[str, list[str]], name: str) -> str:
