@@ -98,23 +98,3 @@ def test_csv_and_json_export(cli: Cli, tmp_path: Path) -> None:
     assert [int(r["id"]) for r in rows] == [i["id"] for i in items]
     data = json.loads(cli("export", "--format", "json").stdout)
     assert data[0]["history"][0]["status"] == "digested"
-
-
-def test_the_console_entry_point_leaves_its_objects_out_of_the_last_collection(db_path: Path) -> None:
-    """The interpreter's final garbage collection would walk everything a command loaded (0.2-0.3 s
-    after a crawl); the entry point freezes them first, whether the command succeeded or failed."""
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
-    code = ("import gc, sys\n"
-            "from tracker.cli import main\n"
-            "try:\n"
-            "    main(sys.argv[1:])\n"
-            "except SystemExit as exc:\n"
-            "    print(exc.code, gc.get_freeze_count() > 1000)\n")
-    for args, status in ((["list", "--json"], "0"), (["mark", "999", "done"], "2")):
-        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60,
-                              env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
-        assert done.stdout.split()[-2:] == [status, "True"], done.stderr
