@@ -212,3 +212,14 @@ def test_every_answer_carries_the_content_security_policy(client: TestClient, si
     assert "default-src 'none'" in csp and "script-src 'self'" in csp and "style-src 'self'" in csp
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_kept_inbox_follows_the_clis_writes(client: TestClient, cli: Cli, site: Site) -> None:
+    first = client.get("/inbox").text
+    assert "nothing digested yet" in first
+    cli("mark", str(site.gen[0]), "digested")  # another process's commit: the kept ranking is stale now
+    page = client.get("/inbox").text
+    assert "nothing digested yet" not in page and "Generative adversarial networks explained" in page
+    cli("papers", "dismiss", "2411.00002")
+    assert f'data-item="{site.papers["2411.00002"]}"' not in client.get("/inbox").text
+    assert client.app.app.state.views.inbox.rankings == 2  # type: ignore[attr-defined]  # the dismissal ranked nothing
