@@ -215,8 +215,8 @@ def export_cmd(
         if with_text and export.exporter(fmt) is not export.export_json:
             raise UsageError("--with-text goes with --format json")
     text = run(action)
-    if out is None:
-        sys.stdout.write(text)
+    if out is None:  # data for a pipe as it is; on a terminal, by the rule for people
+        sys.stdout.write(plain(text, lines=True) if sys.stdout.isatty() else text)
         return
     with user_errors():
         write_file(out, text)

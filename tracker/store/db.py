@@ -160,7 +160,8 @@ def open_db(url: str, upto: int | None = None) -> Database:
         if isinstance(known, Unavailable):
             raise known from None  # locked: try again (exit 1), nothing to fix
         reason = _first_line(getattr(exc, "orig", None) or exc)
-        hint = f" ({_SQLITE_WORLD[_primary_code(exc)][0]})" if known is not None else ""
+        code = _primary_code(exc)
+        hint = f" ({_SQLITE_WORLD[code][0]})" if known is not None and code not in _SELF_EXPLAINED else ""
         raise DatabaseError(redact_url(f"cannot open database {shown}: {reason}{hint}", url)) from None
     return Database(engine=engine, url=url)
 
@@ -282,6 +283,10 @@ def shown_url(url: str) -> str:
     """How messages name a database: a SQLite file by its path, any other by its URL without password."""
     path = _sqlite_path(url)
     return str(path) if path is not None else redact_url(url)
+
+
+# Codes whose SQLite message says it all when a database is opened.
+_SELF_EXPLAINED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")
 
 
 def explain(exc: BaseException, url: str = "") -> TrackerError | None:
