@@ -296,11 +296,10 @@ def explain(exc: BaseException, url: str = "") -> TrackerError | None:
     cannot be reached or stopped answering. The changes of the failed transaction are rolled
     back; what was committed stays. `url` names the database in the message.
     """
-    where = shown_url(url) if url else ""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
     orig: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    about = f" ({where})" if where else ""
+    about = f"database {shown_url(url)}: " if url else ""
     if isinstance(orig, OverflowError):  # a number the user typed, too large for a 64-bit column
         return UsageError(f"a number given is out of range: {_first_line(orig)}")
     if isinstance(orig, sqlite3.Error):
@@ -308,13 +307,13 @@ def explain(exc: BaseException, url: str = "") -> TrackerError | None:
         if primary not in _SQLITE_WORLD:
             return None
         message, transient = _SQLITE_WORLD[primary]
-        text = f"{message}{about} [{_first_line(orig)}]"
+        text = f"{message} ({about}{_first_line(orig)})"
         return Unavailable(text) if transient else DatabaseError(text)
     if isinstance(exc, OperationalError | InterfaceError):
-        reason = redact_url(_first_line(orig))
+        reason = redact_url(_first_line(orig), url)
         if getattr(orig, "sqlstate", None) == "57014":  # query_canceled: the statement timeout
-            return Unavailable(f"the database server did not finish in time{about}: {reason}")
-        return Unavailable(f"the database server cannot be reached or stopped answering{about}: {reason}")
+            return Unavailable(f"the database server did not finish in time ({about}{reason})")
+        return Unavailable(f"the database server cannot be reached or stopped answering ({about}{reason})")
     return None
 
 
