@@ -145,7 +145,7 @@ _FRAGMENTS = st.sampled_from([
 _HOSTILE_TITLES = st.lists(_FRAGMENTS, min_size=1, max_size=8).map("".join).filter(lambda t: bool(t.strip()))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(title=_HOSTILE_TITLES)
 def test_any_title_prints_as_text_in_every_command(hostile: dbmod.Database, title: str) -> None:
