@@ -95,7 +95,7 @@ def test_an_interest_older_than_the_recent_window_still_counts() -> None:
     rng = random.Random(3)
     old = ProfileDoc(id=1, title="Graph attention networks", text="graph attention message passing node classification",
                      topics=frozenset({"gnn"}))
-    profile = [_filler(i, rng) for i in range(600)] + [old]
+    profile = [_filler(i, rng) for i in range(2500)] + [old]  # beyond any window of recent items
     graph = _cand(1, "Message passing with attention for node classification on graphs", {"gnn": 0.7})
     other = _cand(2, "Protein folding with language models", {"bio": 0.7})
     ranked = rank([other, graph], profile, NOW, frozenset({"gnn", "rl"}))

@@ -85,6 +85,15 @@ class Views:
                 return fn(conn, *args, **kwargs)
         return await run_in_threadpool(work)
 
+    async def topic_options(self) -> list[tuple[str, str]]:
+        """(slug, label) of every topic in outline order, for the pages' topic menus."""
+        from tracker.topics import list_topics
+
+        def options(conn: Connection) -> list[tuple[str, str]]:
+            return [(str(t["slug"]), f"{t['title']} ({t['slug']})") for t in list_topics(conn)]
+
+        return await self.kept_read(("topic options",), options)
+
     async def kept_read(self, key: tuple[Any, ...], fn: Callable[..., T], *args: Any) -> T:
         """`read(fn, ...)`, kept until the database next changes."""
         version = await run_in_threadpool(self.version.current)
@@ -156,8 +165,6 @@ class Views:
 
     async def item(self, request: Request) -> Response:
         """Everything about one item, with its mark, note and tag forms."""
-        from tracker.topics import list_topics
-
         ref = request.path_params["ref"]
 
         def work(conn: Connection) -> tuple[items.ItemDetail, Any]:
@@ -165,13 +172,13 @@ class Views:
             return detail, _page_text(conn, detail.item.id)
 
         detail, text = await self.read(work)
-        topics = await self.kept_read(("topics",), list_topics)
+        topics = await self.topic_options()
         return self.render(request, "item.html", nav="", title=detail.item.title, detail=detail, view=detail.item,
                            text=text, topics=topics)
 
     async def inbox_page(self, request: Request) -> Response:
         """The inbox ranked as `papers inbox` ranks it, a page at a time, optionally one topic's."""
-        from tracker.topics import check_topic, list_topics
+        from tracker.topics import check_topic
 
         topic, page = request.query_params.get("topic") or None, _page(request)
 
@@ -183,7 +190,7 @@ class Views:
             return self.inbox.page(conn, topic, (page - 1) * INBOX_PAGE, INBOX_PAGE, version=version)
 
         shown = await self.read(work)
-        topics = await self.kept_read(("topics",), list_topics)
+        topics = await self.topic_options()
         pages = max(1, math.ceil(shown.total / INBOX_PAGE))
         return self.render(request, "inbox.html", nav="inbox", title="Inbox", shown=shown, topics=topics,
                            topic=topic, page=page, pages=pages, query=lambda p: _query(topic=topic, page=p))
@@ -220,8 +227,6 @@ class Views:
 
     async def search_page(self, request: Request) -> Response:
         """`tracker search` in a form: the same function over the same database."""
-        from tracker.topics import list_topics
-
         params = request.query_params
         wanted = {name: params.get(name) or None for name in ("topic", "status", "kind", "field")}
         text = params.get("q", "").strip()
@@ -229,7 +234,7 @@ class Views:
         if text:
             search_database = import_module("tracker.search").search_database
             hits = await run_in_threadpool(lambda: search_database(self.database, text, limit=SEARCH_SHOWN, **wanted))
-        topics = await self.kept_read(("topics",), list_topics)
+        topics = await self.topic_options()
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
                            hits=[(hit, _segments(hit.snippet, hit.matches)) for hit in hits], text=text,
                            wanted=wanted, topics=topics, kinds=KINDS, searched=bool(text))
