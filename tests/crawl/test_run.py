@@ -103,7 +103,7 @@ def test_the_next_request_goes_out_before_a_fetched_page_is_read(server: LocalSe
         assert arrived[f"/p/{i + 1}"] < read_until[str(i)], i
 
 
-def test_reading_is_prepared_while_the_first_requests_are_out_and_always_before_a_page_is_read(
+def test_reading_is_prepared_while_the_first_requests_are_out_and_before_a_page_is_read(
         server: LocalServer, database: dbmod.Database, monkeypatch: pytest.MonkeyPatch) -> None:
     from tracker.crawl import run
     from tracker.crawl.reading import read_safely
@@ -111,22 +111,22 @@ def test_reading_is_prepared_while_the_first_requests_are_out_and_always_before_
     events: list[str] = []
 
     def slow(req) -> None:  # type: ignore[no-untyped-def]
+        events.append("asked")
         time.sleep(0.3)
-        events.append("answered")
         reply(200, PAGE)(req)
 
     def reader(url, is_child, response, classify):  # type: ignore[no-untyped-def]
         events.append("read")
         return read_safely(url, is_child, response, classify)
 
+    def prepare(defs):  # type: ignore[no-untyped-def]
+        time.sleep(0.1)  # (loading takes a while: the requests must not wait for it)
+        prepare_reading(defs)
+        events.append("prepared")
+
     server.routes["*"] = slow
-    prepare = run._prepare_reading
-    monkeypatch.setattr(run, "_prepare_reading", lambda defs: (events.append("prepare"), prepare(defs)))
-    settings = Settings(concurrency=2, per_host=2, delay=0, robots=False)
+    prepare_reading = run._prepare_reading
+    monkeypatch.setattr(run, "_prepare_reading", prepare)
     _items(database, server, ["/p/0", "/p/1"])
-    run.crawl(database, settings, reader=reader)
-    assert events[0] == "prepare"  # while the server was still taking its time
-    monkeypatch.setattr(run, "PREPARE_AFTER", 30.0)  # answers come long before the planned moment
-    events.clear()
-    run.crawl(database, settings, force=True, reader=reader)
-    assert events.count("prepare") == 1 and events.index("prepare") < events.index("read")
+    run.crawl(database, Settings(concurrency=2, per_host=2, delay=0, robots=False), reader=reader)
+    assert events.count("prepared") == 1 and events.index("asked") < events.index("prepared") < events.index("read")

@@ -12,6 +12,7 @@ import contextlib
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from http.cookiejar import CookieJar
@@ -41,9 +42,6 @@ BACKOFF = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 CHILD_CAP = 50
 CRASHED = "crashed the reader"
 DNS_GONE_AFTER = timedelta(days=1)
-# Seconds into a crawl at which reading is prepared: by then the first requests are out, and their
-# answers take longer than that to come.
-PREPARE_AFTER = 0.03
 WRITE_CACHE_KIB = 4096  # each batch writes a few rows; a big cache only holds pages never read again
 # Statuses whose items the crawler visits: everything on the reading list, not the paper inbox.
 CRAWLED_STATUSES = ("unread", "reading", "digested", "skipped")
@@ -284,14 +282,14 @@ class _Ledger:
     reader (lxml) is C code, and if a page takes the whole process down, that row is what the next
     run finds, so the page is not read again before its back-off and every later crawl goes on. The
     page's real outcome replaces the row once it is read, in the same transaction as the next
-    page's mark when one is waiting, else at once.
+    page's mark when one is waiting, else at once. Used from one thread at a time (the reader's).
     """
 
     def __init__(self, database: dbmod.Database, summary: CrawlSummary, child_cap: int, total: int,
                  progress: Callable[[int, int], None] | None) -> None:
         self.database, self.summary, self.child_cap = database, summary, child_cap
         self.total, self.progress = total, progress
-        self.read: list[tuple[Due, Outcome]] = []
+        self.held: list[tuple[Due, Outcome]] = []
         self.conn: Connection | None = None
 
     def __enter__(self) -> _Ledger:
@@ -310,24 +308,21 @@ class _Ledger:
             assert self.conn is not None
             self.conn.close()  # back to the pool, which sets its cache size again on the next connect
 
-    def reading(self, item: Due) -> Due:
-        """Mark `item` as being read (with what was read before it); returns the item as now stored."""
-        self._commit([(item, failed(item.url, CRASHED))])
-        return replace(item, fetched=True)
-
-    def done(self, item: Due, outcome: Outcome, more_waiting: bool) -> None:
-        """Record a page's outcome: now, or with the next page's mark when `more_waiting`."""
-        self.read.append((item, settle_dns(item, outcome, dbmod.utcnow())))
-        if not more_waiting:
-            self._commit([])
+    def read(self, job: Job, response: Response, reader: Reader) -> None:
+        """Mark the job's item as being read (committing what was read before it), read the page, and hold
+        its outcome for the next commit."""
+        self._commit([(job.item, failed(job.item.url, CRASHED))])
+        item = replace(job.item, fetched=True)  # its row exists now
+        outcome = reader(item.url, item.parent_id is not None, response, job.classify)
+        self.held.append((item, settle_dns(item, outcome, dbmod.utcnow())))
 
     def flush(self) -> None:
         """Commit every outcome still held."""
-        if self.read:
+        if self.held:
             self._commit([])
 
     def _commit(self, marks: list[tuple[Due, Outcome]]) -> None:
-        held, self.read = self.read, []
+        held, self.held = self.held, []
         conn = self.conn
         assert conn is not None, "a ledger is used inside its with block"
         conn.info["immediate"] = True  # BEGIN IMMEDIATE, as Database.write takes it
@@ -348,30 +343,23 @@ class _Ledger:
 
 async def _fetch_and_read(jobs: list[Job], settings: Settings, ledger: _Ledger, reader: Reader,
                           prepare: Callable[[], None], cookies: CookieJar | None, resolve: Resolver) -> None:
-    """Fetch every job's page, read each as it arrives, and record it.
+    """Fetch every job's page in the event loop; read and record each, in arrival order, in a thread beside it.
 
-    `prepare` loads what reading needs (lxml, the extractors, the classifier); it runs once the first
-    requests are out, while their answers are awaited, or at the latest before the first page is read.
+    Reading (lxml) and storing (SQLite, zlib) spend much of their time in C code that lets go of the
+    interpreter lock, and the loop keeps sending requests meanwhile. One page is read at a time, so
+    responses wait in the fetcher's bounded window, not in memory without end. `prepare` loads what
+    reading needs (lxml, the extractors, the classifier) in that thread while the first requests are out.
     """
     by_id = {job.item.id: job for job in jobs}
-    pending_prepare = [prepare]
-
-    def prepare_once() -> None:
-        while pending_prepare:
-            pending_prepare.pop()()
-
-    asyncio.get_running_loop().call_later(PREPARE_AFTER, prepare_once)
+    loop = asyncio.get_running_loop()
     stream = ResponseStream((job.request for job in jobs), settings, cookies, resolve)
-    async with contextlib.aclosing(stream.responses()) as responses:
-        async for response in responses:
-            # One turn of the loop before reading: the request waiting for the slot this response
-            # freed goes out now, instead of after every page of the same burst has been read.
-            await asyncio.sleep(0)
-            prepare_once()
-            job = by_id[response.key]
-            item = ledger.reading(job.item)
-            outcome = reader(job.item.url, job.item.parent_id is not None, response, job.classify)
-            ledger.done(item, outcome, more_waiting=stream.ready() > 0)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-reader") as beside:
+        loop.run_in_executor(beside, prepare)  # first in the thread's queue: done before any page is read
+        async with contextlib.aclosing(stream.responses()) as responses:
+            async for response in responses:
+                await loop.run_in_executor(beside, ledger.read, by_id[response.key], response, reader)
+                if not stream.ready():  # nothing else to read now: commit what was read
+                    await loop.run_in_executor(beside, ledger.flush)
 
 
 def _prepare_reading(topic_defs: list[Any]) -> None:
