@@ -280,3 +280,20 @@ def test_a_database_without_the_index_searches_by_scanning(database: dbmod.Datab
         assert not search.fts.available(conn)
     assert ids(database, "卷积") == [sample["conv"]]
     assert ids(database, "BN 为什么有效") == [sample["bn"]]
+
+
+def test_past_the_cap_the_newest_matches_and_the_title_matches_are_ranked(database: dbmod.Database,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search.fts, "CAP", 4)
+    monkeypatch.setattr(search.fts, "TITLE_TIER", 2)
+    with database.write() as conn:
+        titled = add(conn, "Dropout explained")
+        older = [add(conn, "Regularization notes", notes="dropout again") for _ in range(3)]
+        newer = []
+        for _ in range(8):
+            newer.append(add(conn, "Some page"))
+            keep_text(conn, newer[-1], "a page that mentions dropout once among many other words " * 3, T0)
+    found = ids(database, "dropout")
+    assert found[0] == titled  # old, but its title holds the query
+    assert set(found) == {titled, *newer[-4:]}  # and the newest matches; older notes are past the cap
+    assert not set(found) & set(older)
