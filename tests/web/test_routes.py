@@ -79,6 +79,7 @@ def test_notes_and_tags_go_through_the_core(client: TestClient, guard: Guard, cl
     assert cli.json("show", str(item))["topics"] == ["gen"]
     page = client.get(f"/item/{item}").text
     assert "BN smooths the loss" in page and f'action="/item/{item}/untag"' in page
+    assert '<option value="basics">Basics (basics)</option>' in page and '<option value="gen"' not in page
 
 
 def test_bad_input_gets_the_clis_message_never_a_500(client: TestClient, guard: Guard, cli: Cli, site: Site) -> None:
@@ -142,7 +143,8 @@ def test_inbox_pages_and_topic_filter(client: TestClient, cli: Cli, database: db
     assert "page 1 of 2" in first and 'href="?page=2"' in first
     assert "62 papers" in first
     assert "The inbox is empty for this topic" in client.get("/inbox?topic=basics").text
-    assert len(ids.findall(client.get("/inbox?topic=gen").text)) == 50
+    filtered = client.get("/inbox?topic=gen").text
+    assert len(ids.findall(filtered)) == 50 and '<option value="gen" selected>' in filtered
 
 
 def test_week_is_the_clis_html_with_links_and_neighbours(client: TestClient, cli: Cli, site: Site,

@@ -9,14 +9,16 @@ become the 4xx pages. Pages read through `Database.read`, actions write through 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from html import escape
 from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from starlette.applications import Starlette
@@ -94,9 +96,24 @@ class Views:
 
         return await self.kept_read(("topic options",), options)
 
+    async def topic_menu(self, selected: str | None = None, leave_out: Sequence[str] = ()) -> Markup:
+        """The <option>s of every topic (but `leave_out`), `selected` chosen: made once per commit, not
+        per page, since a list may hold a thousand topics."""
+        version = self.version.current()
+        options: dict[str, str] | None = self.kept.get(("topic menu",), version)
+        if options is None:
+            options = {slug: f'<option value="{escape(slug)}">{escape(label)}</option>'
+                       for slug, label in await self.topic_options()}
+            self.kept.put(("topic menu",), version, options)
+        menu = "".join(options.values()) if not leave_out else \
+            "".join(html for slug, html in options.items() if slug not in leave_out)
+        if selected in options:
+            menu = menu.replace(options[selected], options[selected].replace("\">", "\" selected>", 1), 1)
+        return Markup(menu)
+
     async def kept_read(self, key: tuple[Any, ...], fn: Callable[..., T], *args: Any) -> T:
         """`read(fn, ...)`, kept until the database next changes."""
-        version = await run_in_threadpool(self.version.current)
+        version = self.version.current()
         found = self.kept.get(key, version)
         if found is None:
             found = await self.read(fn, *args)
@@ -172,9 +189,9 @@ class Views:
             return detail, _page_text(conn, detail.item.id)
 
         detail, text = await self.read(work)
-        topics = await self.topic_options()
+        menu = await self.topic_menu(leave_out=detail.item.topics)
         return self.render(request, "item.html", nav="", title=detail.item.title, detail=detail, view=detail.item,
-                           text=text, topics=topics)
+                           text=text, menu=menu)
 
     async def inbox_page(self, request: Request) -> Response:
         """The inbox ranked as `papers inbox` ranks it, a page at a time, optionally one topic's."""
@@ -182,7 +199,7 @@ class Views:
 
         topic, page = request.query_params.get("topic") or None, _page(request)
 
-        version = await run_in_threadpool(self.version.current)
+        version = self.version.current()
 
         def work(conn: Connection) -> Any:
             if topic is not None:
@@ -190,9 +207,9 @@ class Views:
             return self.inbox.page(conn, topic, (page - 1) * INBOX_PAGE, INBOX_PAGE, version=version)
 
         shown = await self.read(work)
-        topics = await self.topic_options()
+        menu = await self.topic_menu(topic)
         pages = max(1, math.ceil(shown.total / INBOX_PAGE))
-        return self.render(request, "inbox.html", nav="inbox", title="Inbox", shown=shown, topics=topics,
+        return self.render(request, "inbox.html", nav="inbox", title="Inbox", shown=shown, menu=menu,
                            topic=topic, page=page, pages=pages, query=lambda p: _query(topic=topic, page=p))
 
     async def week(self, request: Request) -> Response:
@@ -206,7 +223,7 @@ class Views:
         report = await self.kept_read(("week", label, date.today()), weekly.weekly_report, label)
         longest = max(len(report.digested), len(report.started))
         pages = max(1, math.ceil(longest / WEEK_PAGE))
-        version = await run_in_threadpool(self.version.current)
+        version = self.version.current()
         body = self.kept.get(("week body", report.week, date.today(), page), version)
         if body is None:
             body = render_body(report, link=lambda item_id: f"/item/{item_id}", start=(page - 1) * WEEK_PAGE,
@@ -234,10 +251,10 @@ class Views:
         if text:
             search_database = import_module("tracker.search").search_database
             hits = await run_in_threadpool(lambda: search_database(self.database, text, limit=SEARCH_SHOWN, **wanted))
-        topics = await self.topic_options()
+        menu = await self.topic_menu(wanted["topic"])
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
                            hits=[(hit, _segments(hit.snippet, hit.matches)) for hit in hits], text=text,
-                           wanted=wanted, topics=topics, kinds=KINDS, searched=bool(text))
+                           wanted=wanted, menu=menu, kinds=KINDS, searched=bool(text))
 
     async def report_css(self, request: Request) -> Response:
         """The weekly report's own style sheet, the one the CLI's HTML file carries inline."""
