@@ -20,9 +20,9 @@ from tracker.store.tables import pagetext_t
 
 # "At most 1 MB of text a page": counted in UTF-8 bytes, cut at a character boundary.
 MAX_TEXT_BYTES = 1_000_000
-# zlib's default level packs Chinese and English page text well; higher levels gain little for
-# much more CPU, which the crawl's process pays for every page.
-LEVEL = 6
+# zlib's fastest level: the crawl's own process packs every page it keeps, and the default level
+# costs several times the CPU for little less space (docs/benchmarks.md has the figures).
+LEVEL = 1
 
 _UPDATE = pagetext_t.update().where(pagetext_t.c.item_id == bindparam("kept_item"))
 _TOUCH = (pagetext_t.update().where(pagetext_t.c.item_id == bindparam("kept_item"))
