@@ -15,20 +15,21 @@ from __future__ import annotations
 import asyncio
 import errno
 import time
-import zlib
-from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from http.cookiejar import CookieJar
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from tracker.crawl import charset as charsets
-from tracker.crawl import netguard
+from tracker.crawl import netguard, robots
+from tracker.crawl.decoding import DecodeError, Decoder
 from tracker.crawl.pools import proxy_for
+from tracker.crawl.robots import Robots
 from tracker.crawl.settings import Settings
 from tracker.timeutil import retry_after_seconds
 
-__all__ = ["Fetcher", "Request", "Response", "ResponseStream", "Settings", "crawl_delay", "fetch_all", "host_key"]
+__all__ = ["Fetcher", "Request", "Response", "ResponseStream", "Settings", "fetch_all", "host_key"]
 
 BLOCKED_STATUSES = (401, 403, 429, 451)
 GONE_STATUSES = (404, 410)
@@ -90,7 +91,7 @@ class _Host:
     delay: float
     next_start: float = 0.0
     spacing: asyncio.Lock = field(default_factory=asyncio.Lock)
-    robots: Any = None  # a RobotFileParser, or False once known to allow everything
+    robots: Robots | Literal[False] | None = None  # False: known to allow everything
     robots_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     paused_until: float = 0.0  # monotonic time before which nothing is sent (rate limits)
 
@@ -116,48 +117,6 @@ def _rate_limit_wait(headers: Mapping[str, str]) -> float | None:
         return None
     reset = headers.get("x-ratelimit-reset", "").strip()
     return max(0.0, float(reset) - time.time()) if reset.isdigit() else None
-
-
-class _Decoder:
-    """Content-Encoding undone in bounded steps, so the output can be capped as it grows."""
-
-    def __init__(self, encoding: str) -> None:
-        encoding = encoding.strip().lower()
-        if encoding in ("", "identity"):
-            self.z = None
-        elif encoding in ("gzip", "x-gzip"):
-            self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self.z = zlib.decompressobj()  # zlib-wrapped; raw deflate is handled on the first failure
-        else:
-            raise _Fail("error", f"unsupported content encoding {encoding}")
-        self.encoding = encoding
-        self.raw_fallback = encoding == "deflate"
-
-    def feed(self, data: bytes, room: int) -> Iterator[bytes]:
-        """Decoded pieces of `data`, stopping once more than `room` bytes came out."""
-        if self.z is None:
-            yield data
-            return
-        try:
-            while data:
-                out = self.z.decompress(data, room + 1)
-                data = self.z.unconsumed_tail
-                if self.z.eof and self.z.unused_data and self.encoding in ("gzip", "x-gzip"):
-                    # A gzip body may hold several members one after another; each is its own stream.
-                    data = self.z.unused_data + data
-                    self.z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                yield out
-                room -= len(out)
-                if room < 0 or (not out and not data):
-                    return
-        except zlib.error:
-            if self.raw_fallback:
-                self.raw_fallback = False
-                self.z = zlib.decompressobj(-zlib.MAX_WBITS)
-                yield from self.feed(data, room)
-                return
-            raise _Fail("error", f"corrupt {self.encoding} body") from None
 
 
 class _Network:
@@ -423,7 +382,10 @@ class Fetcher:
         encoding = response.headers.get("content-encoding", "")
         if declared.isdigit() and int(declared) > cap and not encoding:
             raise _Fail(_over_cap_state(response.status_code), f"body over {cap} bytes", response.status_code)
-        decoder = _Decoder(encoding)
+        try:
+            decoder = Decoder(encoding)
+        except DecodeError as exc:
+            raise _Fail("error", str(exc), response.status_code) from None
         chunks: list[bytes] = []
         size = 0
         try:
@@ -437,28 +399,27 @@ class Fetcher:
                     chunks.append(piece)
         except httpx.TransportError as exc:
             raise _Fail("error", _transport_message(exc), response.status_code) from None
+        except DecodeError as exc:
+            raise _Fail("error", str(exc), response.status_code) from None
         return b"".join(chunks)
 
     async def _check_robots(self, url: str, host: _Host) -> None:
+        agent = robots.agent_token(self.settings.user_agent)
         async with host.robots_lock:
             if host.robots is None:
-                host.robots = await self._load_robots(url)
-                if host.robots is not False:
-                    delay = host.robots.crawl_delay_seconds
-                    if delay:
-                        host.delay = max(host.delay, min(float(delay), MAX_CRAWL_DELAY))
-        if host.robots is not False and not host.robots.can_fetch(_ua_token(self.settings.user_agent), url):
+                host.robots = await self._load_robots(url, agent)
+                if host.robots is not False and host.robots.delay:
+                    host.delay = max(host.delay, min(host.robots.delay, MAX_CRAWL_DELAY))
+        if host.robots is not False and not host.robots.allows(agent, url):
             raise _Fail("blocked", "robots.txt disallows")
 
-    async def _load_robots(self, url: str) -> Any:
+    async def _load_robots(self, url: str, agent: str) -> Robots | Literal[False]:
         """The host's robots.txt rules, or False where there are none to follow.
 
         A missing robots.txt (4xx) allows everything (RFC 9309). An unreachable one (5xx, timeout)
         allows too: the learner picked each of these pages, one request apiece, and a flaky
         robots.txt should not hide them forever.
         """
-        from urllib.robotparser import RobotFileParser
-
         robots_url = host_key(url) + "/robots.txt"
         probe = replace(self.settings, timeout=min(self.settings.timeout, ROBOTS_TIMEOUT),
                         max_bytes=ROBOTS_MAX_BYTES)
@@ -469,40 +430,7 @@ class Fetcher:
             return False
         if response.http_status != 200:
             return False
-        lines = charsets.decode(response.body, "utf-8").splitlines()
-        parser = RobotFileParser()
-        parser.parse(lines)
-        parser.crawl_delay_seconds = crawl_delay(lines, _ua_token(self.settings.user_agent))  # type: ignore[attr-defined]
-        return parser
-
-
-def crawl_delay(lines: list[str], agent: str) -> float | None:
-    """`Crawl-delay` for `agent` (else for `*`), fractions allowed; urllib's parser takes whole seconds only."""
-    found: dict[str, float] = {}
-    group: list[str] = []
-    in_rules = False
-    for line in lines:
-        name, _, value = line.split("#", 1)[0].partition(":")
-        name, value = name.strip().lower(), value.strip()
-        if name == "user-agent":
-            if in_rules:
-                group, in_rules = [], False
-            group.append(value.lower())
-        elif name:
-            in_rules = True
-            if name == "crawl-delay":
-                try:
-                    seconds = float(value)
-                except ValueError:
-                    continue
-                for who in group:
-                    found.setdefault(who, seconds)
-    agent = agent.lower()
-    return next((v for k, v in found.items() if k != "*" and k in agent), found.get("*"))
-
-
-def _ua_token(user_agent: str) -> str:
-    return user_agent.split("/", 1)[0]
+        return robots.parse(charsets.decode(response.body, "utf-8"), agent)
 
 
 def _errno_in(exc: BaseException) -> int | None:
