@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 from tracker.config import Endpoints
 
@@ -40,7 +39,7 @@ class Extracted:
     """What a page says about itself. `blocked` is a reason when a 200 page is really a wall."""
 
     title: str | None
-    meta: dict[str, Any]
+    meta: dict[str, object]
     text: str
     blocked: str | None = None
     children: tuple[Child, ...] = ()
@@ -60,7 +59,7 @@ def _modules() -> list[ModuleType]:
     return [zhihu, csdn, cnblogs, github, generic]
 
 
-def site_for(url: str) -> Any:
+def site_for(url: str) -> ModuleType:
     """The extractor module for a URL (generic when no site claims it)."""
     return next(m for m in _modules() if m.matches(url))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import urljoin
 
 from tracker.crawl.sites import Extracted, Page
@@ -32,7 +31,7 @@ def _first(meta: dict[str, str], *keys: str) -> str | None:
     return next((meta[k] for k in keys if meta.get(k)), None)
 
 
-def describe(doc: Doc, owners: Sequence[str] = ()) -> tuple[str | None, dict[str, Any], str]:
+def describe(doc: Doc, owners: Sequence[str] = ()) -> tuple[str | None, dict[str, object], str]:
     """Title, metadata and main text of any page: the part every site extractor starts from.
 
     `owners`: names of the blog's owner, cut from the title's `…_NAME的博客` suffix (see `clean_title`).
@@ -47,7 +46,7 @@ def describe(doc: Doc, owners: Sequence[str] = ()) -> tuple[str | None, dict[str
     authors = head["authors"] or person_names(ld_value(ld, "author", "creator"))
     text = main_text(doc)
     canonical = head["links"].get("canonical")
-    out: dict[str, Any] = {
+    out: dict[str, object] = {
         "description": _first(meta, "description", "og:description", "twitter:description", "dc.description"),
         "site_name": site,
         "type": _first(meta, "og:type") or ld_value(ld, "@type"),

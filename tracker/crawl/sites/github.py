@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from tracker.config import Endpoints
 from tracker.crawl.sites import ApiCall, Extracted, Page
@@ -42,19 +41,21 @@ def api_call(url: str, endpoints: Endpoints) -> ApiCall | None:
 def extract(page: Page) -> Extracted:
     """Description, stars, topics, language, archived and last push from the repository JSON."""
     try:
-        data: Any = json.loads(page.body.decode("utf-8", "replace") or "{}")
+        data: object = json.loads(page.body.decode("utf-8", "replace") or "{}")
     except ValueError:
         data = {}
     if not isinstance(data, dict) or "full_name" not in data:
         message = data.get("message") if isinstance(data, dict) else None
         return Extracted(title=None, meta={"api_message": message} if message else {}, text="")
-    license_: dict[str, Any] = data["license"] if isinstance(data.get("license"), dict) else {}
+    found = data.get("license")
+    license_: dict[str, object] = found if isinstance(found, dict) else {}
+    topics = data.get("topics") or []
     meta = {k: v for k, v in {
         "kind": "repo", "full_name": data.get("full_name"), "description": data.get("description"),
         "stars": data.get("stargazers_count"), "forks": data.get("forks_count"),
-        "topics": data.get("topics") or [], "language": data.get("language"), "archived": data.get("archived"),
+        "topics": topics, "language": data.get("language"), "archived": data.get("archived"),
         "pushed_at": data.get("pushed_at"), "html_url": data.get("html_url"), "license": license_.get("spdx_id"),
     }.items() if v is not None}
     description = data.get("description")
     title = f"{data['full_name']}: {description}" if description else str(data["full_name"])
-    return Extracted(title=title, meta=meta, text=" ".join([str(description or ""), " ".join(meta["topics"])]).strip())
+    return Extracted(title=title, meta=meta, text=" ".join([str(description or ""), " ".join(topics)]).strip())

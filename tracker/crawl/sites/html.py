@@ -11,10 +11,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 from tracker.crawl import charset as charsets
 from tracker.crawl.sites import Page
+
+if TYPE_CHECKING:
+    from lxml.etree import XPath
+    from lxml.html import HtmlElement, HTMLParser
 
 # The opening of a page's text is stored: enough for the classifier now, and for classifying again later.
 MAX_TEXT = 3_000
@@ -33,7 +37,7 @@ class Doc:
 
     page: Page
     charset: str | None
-    tree: Any
+    tree: HtmlElement | None
     _html: str | None = None
 
     @property
@@ -43,8 +47,7 @@ class Doc:
             self._html = charsets.decode(self.page.body, self.charset)
         return self._html
 
-    def xpath(self, query: str) -> list[Any]:
-        """Elements or strings matching an XPath query on the page (empty if it did not parse)."""
+    def _select(self, query: str) -> list[HtmlElement | str]:
         if self.tree is None:
             return []
         try:
@@ -52,21 +55,29 @@ class Doc:
         except Exception:  # lxml raises its own errors on pathological trees
             return []
 
+    def xpath(self, query: str) -> list[HtmlElement]:
+        """Elements matching an XPath query on the page (empty if it did not parse)."""
+        return [el for el in self._select(query) if not isinstance(el, str)]
+
+    def strings(self, query: str) -> list[str]:
+        """Attribute values or text nodes matching an XPath query such as `//meta/@content`."""
+        return [str(value) for value in self._select(query) if isinstance(value, str)]
+
     def first_text(self, query: str) -> str | None:
         """Whitespace-collapsed text of the first match of `query`."""
-        for el in self.xpath(query):
+        for el in self._select(query):
             text = " ".join((el if isinstance(el, str) else el.text_content()).split())
             if text:
                 return text
         return None
 
 
-_UTF8_PARSER: Any = None
-_TEXT_NODES: Any = None  # an lxml XPath
+_UTF8_PARSER: HTMLParser | None = None
+_TEXT_NODES: XPath | None = None
 # Both are made on first use, so that importing this module stays light.
 
 
-def prepare() -> None:
+def prepare() -> tuple[HTMLParser, XPath]:
     """Import lxml and build the parser and XPath that reading uses (a crawl worker does it ahead of its first page)."""
     global _UTF8_PARSER, _TEXT_NODES
     import codecs
@@ -80,6 +91,7 @@ def prepare() -> None:
         _UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
     if _TEXT_NODES is None:
         _TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
+    return _UTF8_PARSER, _TEXT_NODES
 
 
 def parse(page: Page) -> Doc:
@@ -91,14 +103,13 @@ def parse(page: Page) -> Doc:
     """
     import lxml.html
 
-    if _UTF8_PARSER is None:
-        prepare()
+    parser = _UTF8_PARSER if _UTF8_PARSER is not None else prepare()[0]
     charset = page.charset or charsets.detect(page.headers.get("content-type"), page.body)
     doc = Doc(page=page, charset=charset, tree=None)
     try:
         if charsets.normalize(charset) in (None, "utf-8"):  # a BOM names its own charset, so never here
             if page.body.strip():
-                doc.tree = lxml.html.document_fromstring(page.body, parser=_UTF8_PARSER)
+                doc.tree = lxml.html.document_fromstring(page.body, parser=parser)
         elif doc.html.strip():
             doc.tree = lxml.html.document_fromstring(doc.html)
     except Exception:  # malformed or absurdly nested markup: extract what the head says
@@ -133,7 +144,18 @@ def _is_ld(script_type: str | None) -> bool:
     return script_type is not None and script_type.strip().lower() == "application/ld+json"
 
 
-def _json(text: str) -> Any:
+class Head(TypedDict):
+    """What a page's head says: meta name/property/itemprop pairs, authors, links by rel, JSON-LD objects."""
+
+    meta: dict[str, str]
+    authors: list[str]
+    links: dict[str, str]
+    ld: list[dict[str, object]]
+    lang: str | None
+    title: str | None
+
+
+def _json(text: str) -> object:
     """Parsed JSON, or None for broken or absurdly nested JSON (both are found on real pages)."""
     try:
         return json.loads(text)
@@ -141,13 +163,14 @@ def _json(text: str) -> Any:
         return None
 
 
-def head_tags(doc: Doc) -> dict[str, Any]:
+def head_tags(doc: Doc) -> Head:
     """Page metadata: title, meta name/property/itemprop pairs, links, JSON-LD blocks, lang."""
     meta: dict[str, str] = {}
     authors: list[str] = []
     links: dict[str, str] = {}
-    ld: list[Any] = []
-    lang = title = None
+    ld: list[object] = []
+    lang: str | None = None
+    title: str | None = None
     for name, attrs, text in _tags(doc):
         if name == "meta":
             key = (attrs.get("property") or attrs.get("name") or attrs.get("itemprop") or "").strip().lower()
@@ -172,8 +195,8 @@ def head_tags(doc: Doc) -> dict[str, Any]:
             "lang": lang, "title": title}
 
 
-def _flatten_ld(blocks: list[Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _flatten_ld(blocks: list[object]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
     stack = list(blocks)
     while stack and len(out) < 50:
         item = stack.pop(0)
@@ -244,12 +267,11 @@ def main_text(doc: Doc) -> str:
     """
     if doc.tree is None:
         return ""
-    if _TEXT_NODES is None:
-        prepare()
+    text_nodes = _TEXT_NODES if _TEXT_NODES is not None else prepare()[1]
     body = doc.tree.find("body")
     if body is None:
         return ""
-    saved: list[tuple[Any, str | None, str | None]] = []
+    saved: list[tuple[HtmlElement, str | None, str | None]] = []
     try:
         for hidden in body.iter(*_HIDDEN):
             for node in hidden.iter():
@@ -259,7 +281,7 @@ def main_text(doc: Doc) -> str:
                 node.text = None
                 if node is not hidden:
                     node.tail = None
-        parts = _TEXT_NODES(body)
+        parts = text_nodes(body)
     except Exception:  # pathological trees: no text rather than no result
         return ""
     finally:
@@ -299,7 +321,7 @@ def reading_stats(text: str) -> dict[str, int]:
             else 0}
 
 
-def ld_value(doc_ld: list[dict[str, Any]], *keys: str) -> Any:
+def ld_value(doc_ld: list[dict[str, object]], *keys: str) -> object:
     """The first value of any of `keys` in the page's JSON-LD objects."""
     for obj in doc_ld:
         for key in keys:
@@ -308,7 +330,7 @@ def ld_value(doc_ld: list[dict[str, Any]], *keys: str) -> Any:
     return None
 
 
-def person_names(value: Any) -> list[str]:
+def person_names(value: object) -> list[str]:
     """Names from a JSON-LD author value (a string, an object or a list of them)."""
     items = value if isinstance(value, list) else [value]
     out = []
@@ -319,14 +341,14 @@ def person_names(value: Any) -> list[str]:
     return out
 
 
-def json_script(doc: Doc, script_id: str) -> Any:
+def json_script(doc: Doc, script_id: str) -> object:
     """The JSON inside `<script id=script_id>`, or None."""
     for el in doc.xpath(f'//script[@id="{script_id}"]'):
         return _json(el.text or "")
     return None
 
 
-def to_int(value: Any) -> int | None:
+def to_int(value: object) -> int | None:
     """An integer from a count such as `1,234`, `1.2万` or `3k`; None when there is none."""
     if isinstance(value, bool):
         return None

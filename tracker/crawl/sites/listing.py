@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from tracker.crawl.sites import Child
 from tracker.crawl.sites.html import Doc
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 # Far more than any caller keeps (50 by default): enough to survive duplicates, never 50,000.
 MAX_SCANNED = 500
@@ -30,11 +33,11 @@ _NOT_TITLES = frozenset({"阅读全文", "阅读更多", "查看全文", "继续
 _FROM_ELEMENT, _SHORT, _ATTRIBUTE, _LONG, _NONE = 4, 3, 2, 1, 0
 
 
-def _is_title(el: Any) -> bool:
+def _is_title(el: HtmlElement) -> bool:
     return el.tag in _HEADINGS or bool(_TITLE_CLASS.search(el.get("class") or ""))
 
 
-def _text(el: Any) -> str:
+def _text(el: HtmlElement) -> str:
     """An element's text without the badges inside it."""
     if not any(_BADGE.search(b.get("class") or "") for b in el.iterdescendants() if isinstance(b.tag, str)):
         return " ".join(el.text_content().split())
@@ -47,7 +50,7 @@ def _text(el: Any) -> str:
     return " ".join(clean.text_content().split())
 
 
-def _title_element(a: Any) -> Any:
+def _title_element(a: HtmlElement) -> HtmlElement | None:
     """The innermost title element inside the link, else the nearest one around it (within a few levels)."""
     inside = next((el for el in a.iterdescendants() if isinstance(el.tag, str) and _is_title(el)), None)
     while inside is not None:
@@ -65,7 +68,7 @@ def _title_element(a: Any) -> Any:
     return None
 
 
-def _title(a: Any) -> tuple[int, str]:
+def _title(a: HtmlElement) -> tuple[int, str]:
     """A link's best title and its rank."""
     element = _title_element(a)
     if element is not None:

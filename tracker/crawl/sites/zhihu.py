@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from tracker.crawl.sites import Extracted, Page
 from tracker.crawl.sites.generic import describe
@@ -44,11 +43,12 @@ def blocked_status(page: Page) -> str | None:
     return None
 
 
-def _entity(data: Any, kind: str, key: str) -> dict[str, Any]:
-    try:
-        found = data["initialState"]["entities"][kind]
-    except (KeyError, TypeError):
-        return {}
+def _entity(data: object, kind: str, key: str) -> dict[str, object]:
+    found: object = data
+    for step in ("initialState", "entities", kind):
+        if not isinstance(found, dict):
+            return {}
+        found = found.get(step)
     if not isinstance(found, dict):
         return {}
     value = found.get(key) or (next(iter(found.values())) if len(found) == 1 else None)
@@ -56,8 +56,8 @@ def _entity(data: Any, kind: str, key: str) -> dict[str, Any]:
 
 
 def _itemprop(doc: Doc, name: str) -> str | None:
-    values = doc.xpath(f'//meta[@itemprop="{name}"]/@content')
-    return str(values[0]) if values else None
+    values = doc.strings(f'//meta[@itemprop="{name}"]/@content')
+    return values[0] if values else None
 
 
 def extract(page: Page) -> Extracted:
@@ -73,10 +73,12 @@ def extract(page: Page) -> Extracted:
         q = _entity(data, "questions", question.group(1))
         qtitle = q.get("title") or doc.first_text('//h1[contains(@class,"QuestionHeader-title")]') or \
             _itemprop(doc, "name")
-        topics = [t.get("name") for t in q.get("topics") or [] if isinstance(t, dict) and t.get("name")]
+        listed = q.get("topics")
+        topics = [t.get("name") for t in (listed if isinstance(listed, list) else []) if isinstance(t, dict)
+                  and t.get("name")]
         if not topics:
             keywords = _itemprop(doc, "keywords") or meta.get("keywords")
-            topics = keywords if isinstance(keywords, list) else [k for k in (keywords or "").split(",") if k]
+            topics = keywords if isinstance(keywords, list) else [k for k in str(keywords or "").split(",") if k]
         meta.update({k: v for k, v in {
             "kind": "question", "question_id": question.group(1),
             "answer_count": to_int(q.get("answerCount") or _itemprop(doc, "answerCount")),
@@ -93,7 +95,8 @@ def extract(page: Page) -> Extracted:
     # Zhihu's own name: a sign-in wall served in the article's place.
     atitle = a.get("title") or doc.first_text('//h1[contains(@class,"Post-Title")]') or \
         _itemprop(doc, "headline") or (title if title and not _SITE_TITLE.match(title) else None)
-    author: dict[str, Any] = a["author"] if isinstance(a.get("author"), dict) else {}
+    found = a.get("author")
+    author: dict[str, object] = found if isinstance(found, dict) else {}
     meta.update({k: v for k, v in {
         "kind": "article", "article_id": article.group(1) if article else None,
         "authors": [author["name"]] if author.get("name") else meta.get("authors"),
