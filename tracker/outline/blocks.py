@@ -20,7 +20,13 @@ again with its lists and quotes flattened to one level, so every entry in it is 
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType
 
 HEADING, ITEM, PARA, ROW, HTML, OTHER = "heading", "item", "para", "row", "html", "other"
 
@@ -64,7 +70,7 @@ def is_blank(line: str) -> bool:
     return not line.strip(" \t")
 
 
-def read_blocks(lines: list[str], md: Any, env: dict[str, Any], fast: bool = True) -> list[Block]:
+def read_blocks(lines: list[str], md: MarkdownIt, env: EnvType, fast: bool = True) -> list[Block]:
     """The blocks of a document given as lines; reference definitions are collected into env."""
     if not fast:
         return _from_tokens(_md_parse(md, "\n".join(lines), env), 0)
@@ -103,15 +109,15 @@ def _boundary(lines: list[str], number: int) -> bool:
     return line[:1] not in ("", " ", "\t") and not lines[number - 1].strip(" \t")
 
 
-def _md_parse(md: Any, text: str, env: dict[str, Any], base: int = 0) -> list[Any]:
+def _md_parse(md: MarkdownIt, text: str, env: EnvType, base: int = 0) -> list[Token]:
     """Block tokens of text; its reference definitions join env."""
-    local: dict[str, Any] = {}
+    local: EnvType = {}
     tokens = _whole_tokens(md, text, local, base)
     _merge_references(env, local)
     return tokens
 
 
-def _whole_tokens(md: Any, text: str, local: dict[str, Any], base: int) -> list[Any]:
+def _whole_tokens(md: MarkdownIt, text: str, local: EnvType, base: int) -> list[Token]:
     """markdown-it's block tokens for all of text, its containers flattened where they nest too deep.
 
     `base` is text's first line in the document, for the message of UnreadableOutline.
@@ -127,7 +133,7 @@ def _whole_tokens(md: Any, text: str, local: dict[str, Any], base: int) -> list[
     return tokens
 
 
-def _too_deep(tokens: list[Any], limit: int) -> int | None:
+def _too_deep(tokens: list[Token], limit: int) -> int | None:
     """The line of the first block that reached markdown-it's nesting limit (its content is lost), or None."""
     for tok in tokens:
         if tok.nesting == 1 and tok.level >= limit - 1:
@@ -153,7 +159,7 @@ def flatten_containers(text: str) -> str:
     return "\n".join(out)
 
 
-def _merge_references(env: dict[str, Any], local: dict[str, Any]) -> None:
+def _merge_references(env: EnvType, local: EnvType) -> None:
     """Add a region's reference definitions to the document's; the first definition of a label wins."""
     if "references" in local:
         refs = env.setdefault("references", {})
@@ -161,12 +167,12 @@ def _merge_references(env: dict[str, Any], local: dict[str, Any]) -> None:
             refs.setdefault(label, ref)
 
 
-def _closed_region(md: Any, lines: list[str], start: int, stop: int, env: dict[str, Any]) -> list[Any] | None:
+def _closed_region(md: MarkdownIt, lines: list[str], start: int, stop: int, env: EnvType) -> list[Token] | None:
     """markdown-it's tokens for lines[start:stop] if the line at `stop` starts a block of its own, else None."""
     text = "\n".join(lines[start:stop])
     if stop >= len(lines):
         return _md_parse(md, text, env, start)
-    local: dict[str, Any] = {}
+    local: EnvType = {}
     probe = _whole_tokens(md, text + "\n" + lines[stop], local, start)
     boundary = stop - start
     for index, tok in enumerate(probe):
@@ -259,10 +265,10 @@ def _list_item(match: re.Match[str], stack: list[tuple[int, str]], in_paragraph:
 # --- markdown-it tokens --------------------------------------------------------------
 
 
-def _from_tokens(tokens: list[Any], base: int) -> list[Block]:
+def _from_tokens(tokens: list[Token], base: int) -> list[Block]:
     """Blocks from markdown-it block tokens; `base` is the first line of the parsed text."""
     out: list[Block] = []
-    items: list[list[Any]] = []  # [line, own paragraphs, emitted, token level]
+    items: list[_OpenItem] = []
     row: list[str] | None = None
     row_line = 0
     for index, tok in enumerate(tokens):
@@ -270,14 +276,14 @@ def _from_tokens(tokens: list[Any], base: int) -> list[Block]:
         line = base + (tok.map[0] if tok.map else 0)
         if kind == "paragraph_open":
             content = tokens[index + 1].content
-            if items and not items[-1][2] and tok.level == items[-1][3] + 1:
-                items[-1][1].append(content)
+            if items and not items[-1].emitted and tok.level == items[-1].level + 1:
+                items[-1].paragraphs.append(content)
             else:
                 _flush_items(items, out)
                 out.append(Block(PARA, line, (content,), in_item=bool(items)))
         elif kind == "list_item_open":
             _flush_items(items, out)
-            items.append([line, [], False, tok.level])
+            items.append(_OpenItem(line, [], tok.level))
         elif kind == "list_item_close":
             _flush_items(items, out)
             items.pop()
@@ -301,9 +307,19 @@ def _from_tokens(tokens: list[Any], base: int) -> list[Block]:
     return out
 
 
-def _flush_items(items: list[list[Any]], out: list[Block]) -> None:
+@dataclass(slots=True)
+class _OpenItem:
+    """A list item whose close token has not come yet: its line, its own paragraphs, its token level."""
+
+    line: int
+    paragraphs: list[str]
+    level: int
+    emitted: bool = False
+
+
+def _flush_items(items: list[_OpenItem], out: list[Block]) -> None:
     """Emit the innermost open item's own text once: before its nested blocks, or at its end."""
-    if items and not items[-1][2]:
-        line, paragraphs, _, _ = items[-1]
-        items[-1][2] = True
-        out.append(Block(ITEM, line, tuple(paragraphs)))
+    if items and not items[-1].emitted:
+        item = items[-1]
+        item.emitted = True
+        out.append(Block(ITEM, item.line, tuple(item.paragraphs)))

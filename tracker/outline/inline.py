@@ -15,9 +15,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING
 
 from markdown_it.common.utils import isMdAsciiPunct, isPunctChar, isWhiteSpace
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token as MdToken
+    from markdown_it.utils import EnvType
 
 Token = tuple[str, str]
 TEXT, CODE, BREAK, LINK_OPEN, LINK_CLOSE = "t", "c", "br", "lo", "lc"
@@ -44,7 +49,7 @@ class _Slow(Exception):
 class InlineParser:
     """Parses inline Markdown with the fast path where it is exact, markdown-it elsewhere."""
 
-    def __init__(self, md: Any, env: dict[str, Any], fast: bool = True) -> None:
+    def __init__(self, md: MarkdownIt, env: EnvType, fast: bool = True) -> None:
         self.md = md
         self.env = env
         self.fast = fast
@@ -203,7 +208,7 @@ class InlineParser:
     # --- markdown-it path --------------------------------------------------------------
 
     def _slow(self, src: str) -> list[Token]:
-        children: list[Any] = []
+        children: list[MdToken] = []
         self.md.inline.parse(src, self.md, self.env, children)
         return _convert(children)
 
@@ -270,7 +275,7 @@ def _title(s: str, pos: int, end: int) -> int:
     return -1
 
 
-def _convert(children: list[Any]) -> list[Token]:
+def _convert(children: list[MdToken]) -> list[Token]:
     """markdown-it inline tokens -> our tokens."""
     out: list[Token] = []
     literal_em: list[bool] = []
@@ -305,7 +310,7 @@ def _convert(children: list[Any]) -> list[Token]:
     return out
 
 
-def _wordy(out: list[Token], children: list[Any], index: int) -> bool:
+def _wordy(out: list[Token], children: list[MdToken], index: int) -> bool:
     """Whether an emphasis opener sits between two word characters."""
     if not out or out[-1][0] != TEXT or not out[-1][1] or index + 1 >= len(children):
         return False

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tracker import urls
 from tracker.outline import text as tx
@@ -39,6 +39,10 @@ from tracker.outline.inline import (
     html_tokens,
 )
 from tracker.outline.links import BlockInfo, Link, collect, task_box, web_url
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.utils import EnvType
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ def _keep_link(url: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _markdown() -> Any:
+def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
     md = MarkdownIt("commonmark").enable("table").disable("inline")
@@ -120,7 +124,7 @@ def _parse(text: str, fast: bool) -> Outline:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd").removeprefix("\ufeff")
     lines = text.split("\n")
     md = _markdown()
-    env: dict[str, Any] = {}
+    env: EnvType = {}
     blocks = read_blocks(lines, md, env, fast)
     builder = _Builder(lines, InlineParser(md, env, fast))
     for block in blocks:
