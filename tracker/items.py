@@ -6,10 +6,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
-from sqlalchemy import and_, delete, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy.engine import Connection, Row, RowMapping
 
 from tracker.errors import UsageError
 from tracker.store import db as dbmod
@@ -56,12 +56,55 @@ class ItemView:
     fetch: FetchView | None
     retired: bool = False
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """The contract's shape (extra keys allowed)."""
         out = asdict(self)
         if self.fetch is not None:
             out["fetch"] = asdict(self.fetch)
         return out
+
+
+class HistoryEvent(TypedDict):
+    """One status change of an item."""
+
+    status: str
+    at: str | None
+    note: str | None
+
+
+class ItemRef(TypedDict):
+    """The listing page a child item was found on."""
+
+    id: int
+    url: str | None
+
+
+class ChildRef(TypedDict):
+    """An item found on a listing page."""
+
+    id: int
+    url: str | None
+    title: str
+
+
+class PaperJson(TypedDict):
+    """A paper's arXiv metadata as `show` gives it: lists decoded, times in local ISO form."""
+
+    arxiv_id: str
+    version: int
+    authors: list[str]
+    abstract: str
+    categories: list[str]
+    primary_category: str | None
+    published: str | None
+    updated: str | None
+    doi: str | None
+    journal_ref: str | None
+    comment: str | None
+    abs_url: str | None
+    pdf_url: str | None
+    fetched_at: str | None
+    title: str | None
 
 
 @dataclass(frozen=True)
@@ -70,15 +113,15 @@ class ItemDetail:
 
     item: ItemView
     notes: str
-    history: list[dict[str, Any]]
-    paper: dict[str, Any] | None
+    history: list[HistoryEvent]
+    paper: PaperJson | None
     added_at: str | None
     wayback: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    parent: dict[str, Any] | None = None  # {"id", "url"} of the listing a child item was found on
-    children: list[dict[str, Any]] = field(default_factory=list)  # [{"id", "url", "title"}] found on a listing
+    meta: dict[str, object] = field(default_factory=dict)
+    parent: ItemRef | None = None
+    children: list[ChildRef] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """`show --json`: the item as in `list`, plus notes, history, paper, parent and children."""
         return {**self.item.as_json(), "notes": self.notes, "history": self.history, "paper": self.paper,
                 "added_at": self.added_at, "wayback": self.wayback, "meta": self.meta, "parent": self.parent,
@@ -108,13 +151,13 @@ def check_status(word: str) -> Status:
     return word
 
 
-def _columns() -> list[Any]:
+def _columns() -> list[ColumnElement[object]]:
     return [item_t.c.id, item_t.c.url, item_t.c.title, item_t.c.kind, item_t.c.status, item_t.c.section,
             item_t.c.arxiv_id, item_t.c.retired, fetch_t.c.state, fetch_t.c.http_status,
             fetch_t.c.title.label("fetch_title"), fetch_t.c.checked_at, fetch_t.c.final_url, fetch_t.c.error]
 
 
-def _view(row: Any, topics: list[str]) -> ItemView:
+def _view(row: Row, topics: list[str]) -> ItemView:
     fetch = None
     if row.state is not None:
         fetch = FetchView(state=row.state, http_status=row.http_status, title=row.fetch_title,
@@ -159,7 +202,7 @@ def show_item(conn: Connection, ref: str) -> ItemDetail:
                        .select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
                        .where(item_t.c.id == item_id)).one()
     view = _view(row, dbmod.item_topics(conn, [item_id]).get(item_id, []))
-    history = [{"status": e.status, "at": iso_local(e.at), "note": e.note} for e in conn.execute(
+    history = [HistoryEvent(status=e.status, at=iso_local(e.at), note=e.note) for e in conn.execute(
         select(event_t.c.status, event_t.c.at, event_t.c.note)
         .where(event_t.c.item_id == item_id).order_by(event_t.c.at, event_t.c.id))]
     paper = conn.execute(select(paper_t).where(paper_t.c.item_id == item_id)).mappings().first()
@@ -169,8 +212,8 @@ def show_item(conn: Connection, ref: str) -> ItemDetail:
     parent = None
     if row.parent_id is not None:
         found = conn.execute(select(item_t.c.id, item_t.c.url).where(item_t.c.id == row.parent_id)).first()
-        parent = {"id": found.id, "url": found.url} if found else None
-    children = [{"id": c.id, "url": c.url, "title": c.title} for c in conn.execute(
+        parent = ItemRef(id=found.id, url=found.url) if found else None
+    children = [ChildRef(id=c.id, url=c.url, title=c.title) for c in conn.execute(
         select(item_t.c.id, item_t.c.url, item_t.c.title)
         .where(item_t.c.parent_id == item_id, item_t.c.retired.is_(False))
         .order_by(item_t.c.position, item_t.c.id))]
@@ -179,16 +222,16 @@ def show_item(conn: Connection, ref: str) -> ItemDetail:
                       parent=parent, children=children)
 
 
-def _paper_json(paper: Any) -> dict[str, Any] | None:
+def _paper_json(paper: RowMapping | None) -> PaperJson | None:
     if paper is None:
         return None
-    out = dict(paper)
-    out.pop("item_id", None)
-    for name in ("authors", "categories"):
-        out[name] = json.loads(out[name] or "[]")
-    for name in ("published", "updated", "fetched_at"):
-        out[name] = iso_local(out[name])
-    return out
+    return PaperJson(arxiv_id=paper["arxiv_id"], version=paper["version"],
+                     authors=json.loads(paper["authors"] or "[]"), abstract=paper["abstract"],
+                     categories=json.loads(paper["categories"] or "[]"), primary_category=paper["primary_category"],
+                     published=iso_local(paper["published"]), updated=iso_local(paper["updated"]),
+                     doi=paper["doi"], journal_ref=paper["journal_ref"], comment=paper["comment"],
+                     abs_url=paper["abs_url"], pdf_url=paper["pdf_url"], fetched_at=iso_local(paper["fetched_at"]),
+                     title=paper["title"])
 
 
 def mark(conn: Connection, refs: Sequence[str], status: Status, at: datetime, note: str | None) -> MarkResult:

@@ -111,11 +111,10 @@ def show_cmd(item: str = typer.Argument(..., help="Id, URL or arXiv id."), as_js
         lines.append(f"links to {len(detail.children)} item(s):")
         lines.extend(f"  #{c['id']} {plain(c['title'])}  {plain(c['url'] or '')}" for c in detail.children)
     heading = rich_text(view.title, style="bold")
-    paper = detail.paper or {}
-    arxiv_title = paper.get("title")
-    if arxiv_title and " ".join(arxiv_title.split()) != " ".join(view.title.split()):
+    arxiv_title = detail.paper["title"] if detail.paper else None
+    if detail.paper and arxiv_title and " ".join(arxiv_title.split()) != " ".join(view.title.split()):
         # The outline's words for a paper, with arXiv's own title beside them.
-        heading += "  — arXiv: " + plain(arxiv_title) + f" (v{paper['version']})"
+        heading += "  — arXiv: " + plain(arxiv_title) + f" (v{detail.paper['version']})"
     out = console()
     out.print(heading + f"  (#{view.id}, {view.kind}, {view.status})", highlight=False)
     for line in "\n".join(lines).split("\n"):  # the console prints each string as one line
