@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlalchemy import DateTime, and_, case, exists, func, select, type_coerce
 from sqlalchemy.engine import Connection
@@ -50,6 +50,42 @@ class TopicWeek:
     delta: float
 
 
+class GoalPace(TypedDict):
+    """A weekly goal against the week's digested items of its topic."""
+
+    slug: str
+    title: str
+    goal: int
+    digested: int
+    pace: str
+
+
+class LostLink(TypedDict):
+    """A link the crawler found gone or blocked."""
+
+    id: int
+    title: str
+    url: str | None
+    state: str
+
+
+class NewPaper(TypedDict):
+    """A paper that arrived in the inbox."""
+
+    id: int
+    title: str
+    published: str | None
+
+
+class NextRead(TypedDict):
+    """An item suggested for the week ahead."""
+
+    id: int
+    title: str
+    topics: list[str]
+    reason: str
+
+
 @dataclass
 class WeeklyReport:
     """Everything the weekly report says, as the contract's JSON plus extras."""
@@ -66,14 +102,15 @@ class WeeklyReport:
     percent: float = 0.0
     delta: float = 0.0
     stalled: list[Entry] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
+    # {"week": "2026-W07", "digested": 3}; a plain dict, as report.html's chart takes it.
+    history: list[dict[str, str | int]] = field(default_factory=list)
     untouched: list[str] = field(default_factory=list)
-    goals: list[dict[str, Any]] = field(default_factory=list)
-    links: list[dict[str, Any]] = field(default_factory=list)
-    papers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    goals: list[GoalPace] = field(default_factory=list)
+    links: list[LostLink] = field(default_factory=list)
+    papers: dict[str, list[NewPaper]] = field(default_factory=dict)
+    suggestions: list[NextRead] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """The contract's weekly JSON."""
         # One level of copying is all JSON needs; dataclasses.asdict deep-copies every nested value.
         out = dict(vars(self))
@@ -168,7 +205,8 @@ def weekly_report(conn: Connection, label: str | None = None, now: datetime | No
         delta=round(at_end.percent - before.percent, 1), stalled=_stalled(conn, now),
         history=_history(conn, week, closed), untouched=_untouched(conn, week),
         goals=_goals(conn, per_topic, titles), links=_links(conn, week), papers=_papers(conn, week),
-        suggestions=[s.as_json() for s in suggest_next(conn, limit=5, progress=today)],
+        suggestions=[NextRead(id=s.id, title=s.title, topics=s.topics, reason=s.reason)
+                     for s in suggest_next(conn, limit=5, progress=today)],
     )
 
 
@@ -178,9 +216,9 @@ PAPERS_PER_TOPIC = 3
 STALLED_SHOWN = 20
 
 
-def _history(conn: Connection, week: Week, closed: dict[datetime, tuple[int, int]]) -> list[dict[str, Any]]:
+def _history(conn: Connection, week: Week, closed: dict[datetime, tuple[int, int]]) -> list[dict[str, str | int]]:
     """Items digested per week over the last twelve weeks, oldest first (for the chart)."""
-    out = []
+    out: list[dict[str, str | int]] = []
     for back in range(HISTORY_WEEKS - 1, -1, -1):
         monday = week.monday - timedelta(weeks=back)
         year, number = monday.isocalendar()[:2]
@@ -208,26 +246,26 @@ def _untouched(conn: Connection, week: Week) -> list[str]:
     return [title for (title,) in conn.execute(query)]
 
 
-def _goals(conn: Connection, per_topic: dict[str, int], titles: dict[str, str]) -> list[dict[str, Any]]:
+def _goals(conn: Connection, per_topic: dict[str, int], titles: dict[str, str]) -> list[GoalPace]:
     """Pace against the learner's weekly goals: ahead, on pace or behind."""
     out = []
     for slug, goal in conn.execute(select(goal_t.c.slug, goal_t.c.per_week).order_by(goal_t.c.slug)):
         done = per_topic.get(slug, 0)
         pace = "ahead" if done > goal else "on pace" if done == goal else "behind"
-        out.append({"slug": slug, "title": titles.get(slug, slug), "goal": goal, "digested": done, "pace": pace})
+        out.append(GoalPace(slug=slug, title=titles.get(slug, slug), goal=goal, digested=done, pace=pace))
     return out
 
 
-def _links(conn: Connection, week: Week) -> list[dict[str, Any]]:
+def _links(conn: Connection, week: Week) -> list[LostLink]:
     """Links the crawler found gone or blocked during the week."""
     rows = conn.execute(select(item_t.c.id, item_t.c.title, item_t.c.url, fetch_t.c.state)
                         .select_from(fetch_t.join(item_t, item_t.c.id == fetch_t.c.item_id))
                         .where(fetch_t.c.state.in_(("gone", "blocked")), fetch_t.c.checked_at >= week.start,
                                fetch_t.c.checked_at < week.end).order_by(item_t.c.id))
-    return [{"id": r.id, "title": r.title, "url": r.url, "state": r.state} for r in rows]
+    return [LostLink(id=r.id, title=r.title, url=r.url, state=r.state) for r in rows]
 
 
-def _papers(conn: Connection, week: Week) -> dict[str, list[dict[str, Any]]]:
+def _papers(conn: Connection, week: Week) -> dict[str, list[NewPaper]]:
     """The best few papers per topic that arrived in the inbox during the week.
 
     Best is the strongest fit to the topic (the query that found the paper, else the classifier's
@@ -240,11 +278,11 @@ def _papers(conn: Connection, week: Week) -> dict[str, list[dict[str, Any]]]:
                         .where(item_t.c.source == "arxiv", item_t.c.status == "inbox", tag_t.c.origin != "untag",
                                item_t.c.added_at >= week.start, item_t.c.added_at < week.end)
                         .order_by(tag_t.c.slug, tag_t.c.score.desc(), paper_t.c.published.desc(), item_t.c.id))
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[NewPaper]] = {}
     for r in rows:
         bucket = out.setdefault(r.slug, [])
         if len(bucket) < PAPERS_PER_TOPIC:
-            bucket.append({"id": r.id, "title": r.title, "published": iso_local(r.published)})
+            bucket.append(NewPaper(id=r.id, title=r.title, published=iso_local(r.published)))
     return out
 
 
