@@ -108,8 +108,6 @@ def test_click_through_the_app(browser: Any, served: Served, site: Site, db_path
 
 
 def test_search_from_the_bar(browser: Any, served: Served, site: Site) -> None:
-    if not hasattr(import_module("tracker.search"), "search"):
-        pytest.skip("tracker.search.search is not there yet (issue 18)")
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
     problems: list[str] = []

@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from html import escape
-from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlencode
@@ -249,7 +248,8 @@ class Views:
         text = params.get("q", "").strip()
         hits: list[Any] = []
         if text:
-            search_database = import_module("tracker.search").search_database
+            from tracker.search import search_database
+
             hits = await run_in_threadpool(lambda: search_database(self.database, text, limit=SEARCH_SHOWN, **wanted))
         menu = await self.topic_menu(wanted["topic"])
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
