@@ -139,3 +139,11 @@ def test_bulk_insert_stores_times_exactly_as_sqlalchemy_does(database: dbmod.Dat
     assert stored[0] == stored[2] == "2026-11-20 10:00:00.000000"
     assert stored[1] == "2026-11-20 10:00:00.000250"
     assert same_instant == [1, 3]
+
+
+def test_an_items_children_are_found_by_index(database: dbmod.Database) -> None:
+    """An item page asks for the item's children; SQLite must not read every item to answer."""
+    with database.read() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM item WHERE parent_id = 1"))
+    assert "ix_item_parent_id" in plan, plan

@@ -449,9 +449,15 @@ def m011_fetch_dns(conn: Connection) -> None:
     conn.exec_driver_sql(f"ALTER TABLE fetch ADD COLUMN dns_missing_since {column_type}")
 
 
+def m012_item_parent(conn: Connection) -> None:
+    """Items by their parent: an item's page lists the children found on it (a listing's entries), and
+    without this index every item page read the whole item table to find none."""
+    conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_item_parent_id ON item (parent_id)")
+
+
 MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally,
                               m006_report_indexes, m007_checkpoints, m009_page_text,
-                              m010_search_index, m008_paper_title, m011_fetch_dns]
+                              m010_search_index, m008_paper_title, m011_fetch_dns, m012_item_parent]
 
 _LEDGER = MetaData()
 ledger = Table(

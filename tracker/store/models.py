@@ -66,7 +66,7 @@ class Item(_Table, table=True):
     section: str = ""
     position: int = 0
     retired: bool = False
-    parent_id: int | None = Field(default=None, foreign_key="item.id")
+    parent_id: int | None = Field(default=None, foreign_key="item.id", index=True)
     notes: str = ""
     added_at: datetime = Field(sa_type=DateTime, index=True)
     # Indexed with status (migration m006): "in `reading` since before ..." is one range.
