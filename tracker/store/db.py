@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import DateTime, Select, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
@@ -20,8 +20,14 @@ from tracker.errors import DatabaseError, NotFound, TrackerError, Unavailable, U
 from tracker.search import index as search_index
 from tracker.store import migrations
 
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.pool import ConnectionPoolEntry
 
-def __getattr__(name: str) -> Any:
+_T = TypeVar("_T")
+
+
+def __getattr__(name: str) -> Table:
     # The shared tables `item_t`, `event_t` and `tag_t`, built on first use: opening a database
     # does not need the table models, and `tracker progress` never builds them.
     from tracker.store import models
@@ -104,7 +110,7 @@ def _tune_sqlite(engine: Engine) -> None:
     # pysqlite opens transactions lazily and only for DML; take control so that
     # BEGIN happens where SQLAlchemy says, and writers can ask for BEGIN IMMEDIATE.
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_conn: Any, record: Any) -> None:
+    def on_connect(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -212,14 +218,14 @@ def _refuse_foreign(path: Path) -> None:
                             "left untouched; give the tracker a file of its own with --db or TRACKER_DB")
 
 
-def _server_options(url: str) -> dict[str, Any]:
+def _server_options(url: str) -> dict[str, dict[str, object]]:
     """Engine options for a database server: connect and statement timeouts, unless the URL sets its own."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         return {}
-    args: dict[str, Any] = {}
+    args: dict[str, object] = {}
     if "connect_timeout" not in parsed.query:
         args["connect_timeout"] = SERVER_CONNECT_TIMEOUT_S
     if "options" not in parsed.query:
@@ -317,7 +323,7 @@ def explain(exc: BaseException, url: str = "") -> TrackerError | None:
     return None
 
 
-def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
     """Insert many rows with the same keys; on SQLite straight through the driver's executemany.
 
     SQLAlchemy's per-row parameter processing costs about a second per 100,000 rows, which is
@@ -355,7 +361,7 @@ def bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> Non
     conn.exec_driver_sql(sql, values)
 
 
-def chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+def chunks(values: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     """`values` in slices of `size`, for IN lists that must stay under SQLite's parameter limit."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
@@ -394,7 +400,7 @@ def resolve_item(conn: Connection, ref: str) -> int:
     raise NotFound(f"no item {ref!r} (give an id, a URL or an arXiv id)")
 
 
-def item_topics(conn: Connection, item_ids: list[int] | Select[Any] | None = None) -> dict[int, list[str]]:
+def item_topics(conn: Connection, item_ids: list[int] | Select | None = None) -> dict[int, list[str]]:
     """Effective topic slugs per item (the given ids, or those a query selects): every tag but removed ones."""
     from tracker.store.tables import tag_t  # a read: the reports call this without the table models
 
