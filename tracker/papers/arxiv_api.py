@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from tracker.papers import http
-from tracker.papers.atom import AtomError, parse_page
+from tracker.papers.atom import AtomError, Page, parse_page
 from tracker.papers.limiter import Limiter
 from tracker.papers.records import PaperRecord
+
+if TYPE_CHECKING:
+    import httpx
 
 Batch = tuple[list[PaperRecord], str | None]
 
@@ -30,8 +33,8 @@ def query_params(query: str | None, id_list: Sequence[str], start: int, page_siz
     return dict(parse_qsl(urlsplit(client._format_url(search, start, page_size)).query, keep_blank_values=True))
 
 
-def _page(client: Any, endpoint: str, params: dict[str, str], limiter: Limiter, deadline: float,
-          retries: int) -> Any:
+def _page(client: httpx.Client, endpoint: str, params: dict[str, str], limiter: Limiter, deadline: float,
+          retries: int) -> Page:
     """One page, with arXiv's own failure modes retried: empty pages mid-result and error entries."""
     problem = "no attempt"
     for _ in range(retries + 1):
@@ -82,11 +85,14 @@ def iter_search(query: str, since: datetime, *, endpoint: str, limiter: Limiter,
                 return
 
 
-def search(query: str, since: datetime, **kwargs: Any) -> tuple[list[PaperRecord], str | None]:
+def search(query: str, since: datetime, *, endpoint: str, limiter: Limiter, page_size: int = 200,
+           max_results: int | None = None, deadline: float = 60.0,
+           retries: int = 3) -> tuple[list[PaperRecord], str | None]:
     """Every record of `query` back to `since`, and the error that cut it short, if any."""
     records: list[PaperRecord] = []
     error = None
-    for batch, problem in iter_search(query, since, **kwargs):
+    for batch, problem in iter_search(query, since, endpoint=endpoint, limiter=limiter, page_size=page_size,
+                                      max_results=max_results, deadline=deadline, retries=retries):
         records.extend(batch)
         error = problem or error
     return records, error

@@ -9,8 +9,10 @@ much slower on a large page (bench/bench_papers.py prints both).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from tracker.papers.records import PaperRecord
 
@@ -18,6 +20,21 @@ A = "{http://www.w3.org/2005/Atom}"
 X = "{http://arxiv.org/schemas/atom}"
 OS = "{http://a9.com/-/spec/opensearch/1.1/}"
 _ID = re.compile(r"arxiv\.org/abs/(?P<id>[a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v(?P<v>\d+))?$", re.I)
+
+
+class XmlElement(Protocol):
+    """What the readers use of an lxml XML element (lxml's own element class is private)."""
+
+    @property
+    def text(self) -> str | None: ...
+
+    def find(self, path: str) -> XmlElement | None: ...
+
+    def findtext(self, path: str) -> str | None: ...
+
+    def iterfind(self, path: str) -> Iterator[XmlElement]: ...
+
+    def get(self, key: str) -> str | None: ...
 
 
 class AtomError(Exception):
@@ -34,9 +51,9 @@ class Page:
     entries: int  # entries on the page, including any that could not be read
 
 
-def text_of(el: object) -> str:
+def text_of(el: XmlElement | None) -> str:
     """Whitespace-collapsed text of an element; empty for a missing one."""
-    return " ".join((getattr(el, "text", None) or "").split())
+    return " ".join(((el.text if el is not None else None) or "").split())
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -84,26 +101,26 @@ def parse_page(content: bytes) -> Page:
                 start=_int(root.find(OS + "startIndex")), entries=entries)
 
 
-def _int(el: object) -> int | None:
+def _int(el: XmlElement | None) -> int | None:
     text = text_of(el)
     return int(text) if text.isdigit() else None
 
 
-def _record(entry: object, entry_id: str) -> PaperRecord | None:
+def _record(entry: XmlElement, entry_id: str) -> PaperRecord | None:
     ids = split_id(entry_id)
     if ids is None:
         return None
     base, version = ids
-    find = entry.find  # type: ignore[attr-defined]
+    find = entry.find
     pdf = None
-    for link in entry.iterfind(A + "link"):  # type: ignore[attr-defined]
+    for link in entry.iterfind(A + "link"):
         if link.get("title") == "pdf" or link.get("type") == "application/pdf":
             pdf = link.get("href")
     primary = find(X + "primary_category")
-    categories = tuple(c.get("term") for c in entry.iterfind(A + "category") if c.get("term"))  # type: ignore[attr-defined]
+    categories = tuple(term for c in entry.iterfind(A + "category") if (term := c.get("term")))
     return PaperRecord(
         arxiv_id=base, version=version, title=text_of(find(A + "title")),
-        authors=tuple(text_of(a.find(A + "name")) for a in entry.iterfind(A + "author")),  # type: ignore[attr-defined]
+        authors=tuple(text_of(a.find(A + "name")) for a in entry.iterfind(A + "author")),
         abstract=text_of(find(A + "summary")), categories=categories,
         primary_category=primary.get("term") if primary is not None else (categories[0] if categories else None),
         published=parse_time(text_of(find(A + "published"))), updated=parse_time(text_of(find(A + "updated"))),

@@ -10,10 +10,9 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 from tracker.papers import http
-from tracker.papers.atom import split_id, text_of
+from tracker.papers.atom import XmlElement, split_id, text_of
 from tracker.papers.limiter import Limiter
 from tracker.papers.records import PaperRecord
 
@@ -46,7 +45,7 @@ def parse_feed(content: bytes) -> list[PaperRecord]:
     return out
 
 
-def _record(item: Any) -> PaperRecord | None:
+def _record(item: XmlElement) -> PaperRecord | None:
     description = " ".join((item.findtext("description") or "").split())
     head = _HEAD.match(description)
     raw_id = head.group("id") if head else ""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection
@@ -26,6 +26,10 @@ from tracker.papers.limiter import Limiter
 from tracker.store import db as dbmod
 from tracker.store.models import Paper, TopicFetch
 from tracker.topics import Classifier, TopicDef
+
+if TYPE_CHECKING:
+    from tracker.papers.records import PaperRecord
+    from tracker.papers.store import StoreResult
 
 item_t = dbmod.item_t
 paper_t = Paper.__table__  # type: ignore[attr-defined]
@@ -63,7 +67,7 @@ class FetchSummary:
     errors: list[str] = field(default_factory=list)
     stopped: str | None = None  # "unreachable" or "deadline" when the run ended early
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """The contract's summary (extra keys allowed)."""
         return {"queries": self.queries, "fetched": self.fetched, "new": self.new, "updated": self.updated,
                 "topics": self.topics, "resolved": self.resolved, "feed": self.feed, "rechecked": self.rechecked,
@@ -180,7 +184,7 @@ def _set_last_success(conn: Connection, slug: str, at: datetime) -> None:
         conn.execute(topic_fetch_t.insert().values(slug=slug, last_success=at))
 
 
-def _count(summary: FetchSummary, stored: Any, fetched: int) -> None:
+def _count(summary: FetchSummary, stored: StoreResult, fetched: int) -> None:
     summary.fetched += fetched
     summary.new += stored.new
     summary.updated += stored.updated
@@ -197,7 +201,7 @@ def _fetch_feed(run: _Run, categories: list[str], endpoint: str, topic: str | No
     records, error = feeds.fetch_feed(categories, endpoint=endpoint, limiter=run.limiter, deadline=run.deadline)
     if error:
         summary.errors.append(f"feed {'+'.join(categories)}: {error}")
-    by_topic: dict[str, list[Any]] = {}
+    by_topic: dict[str, list[PaperRecord]] = {}
     for rec in records:
         if rec.announce_type not in FEED_TYPES:
             continue

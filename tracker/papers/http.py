@@ -17,12 +17,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tracker.config import USER_AGENT
 from tracker.papers.limiter import Limiter
 from tracker.timeutil import retry_after_seconds
+
+if TYPE_CHECKING:
+    import httpx
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 # A server asking for a longer wait than this is treated as down for this run.
@@ -61,7 +64,7 @@ def backoff(limiter: Limiter, attempt: int) -> float:
     return max(limiter.interval, 0.05) * 2 ** attempt
 
 
-def get(client: Any, url: str, params: dict[str, str] | None, limiter: Limiter, deadline: float,
+def get(client: httpx.Client, url: str, params: dict[str, str] | None, limiter: Limiter, deadline: float,
         retries: int, sleep: Callable[[float], None] = time.sleep) -> Body:
     """GET `url`, retrying 429/5xx (up to `retries` times) and a timeout (once); FetchFailed at the end.
 
@@ -145,7 +148,7 @@ def _describe(exc: Exception, deadline: float) -> str:
     return f"network error: {type(exc).__name__} {exc}".strip()
 
 
-def _get_once(client: Any, url: str, params: dict[str, str] | None, deadline: float) -> Body:
+def _get_once(client: httpx.Client, url: str, params: dict[str, str] | None, deadline: float) -> Body:
     """One exchange, over within `deadline` seconds of wall-clock time whatever the server does.
 
     httpx's timeouts bound each phase (connect, each read) on its own, so a server that answers
@@ -153,7 +156,7 @@ def _get_once(client: Any, url: str, params: dict[str, str] | None, deadline: fl
     The exchange runs in a thread the caller stops waiting for at the deadline; left alone, the
     thread ends at its own next timeout.
     """
-    outcome: list[Any] = []
+    outcome: list[Body | BaseException] = []
 
     def exchange() -> None:
         try:
@@ -171,7 +174,7 @@ def _get_once(client: Any, url: str, params: dict[str, str] | None, deadline: fl
     return outcome[0]
 
 
-def _exchange(client: Any, url: str, params: dict[str, str] | None, deadline: float) -> Body:
+def _exchange(client: httpx.Client, url: str, params: dict[str, str] | None, deadline: float) -> Body:
     import httpx
 
     # A server trickling bytes is stopped here, between chunks, not only by the caller's wait.
@@ -191,7 +194,7 @@ def _exchange(client: Any, url: str, params: dict[str, str] | None, deadline: fl
         return Body(content=b"".join(chunks), url=str(response.url))
 
 
-def client() -> Any:
+def client() -> httpx.Client:
     """An httpx client for arXiv: honest User-Agent, proxies from the environment, redirects followed."""
     import httpx
 

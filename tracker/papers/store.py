@@ -12,10 +12,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from tracker.errors import UsageError
 from tracker.papers.records import PaperRecord
@@ -62,7 +61,7 @@ def _is_newer(rec: PaperRecord, version: int | None, updated: datetime | None) -
     return rec.updated is not None and updated is not None and rec.updated > updated
 
 
-def _paper_row(rec: PaperRecord, item_id: int, now: datetime) -> dict[str, Any]:
+def _paper_row(rec: PaperRecord, item_id: int, now: datetime) -> dict[str, object]:
     return dict(
         item_id=item_id, arxiv_id=rec.arxiv_id, version=rec.version, title=rec.title,
         authors=_authors(rec), abstract=rec.abstract,
@@ -88,7 +87,7 @@ def store_papers(conn: Connection, records: Iterable[PaperRecord], now: datetime
     if not latest:
         return result
     keys = [item_key(a) for a in latest]
-    existing: dict[str, Any] = {}
+    existing: dict[str, Row] = {}
     for chunk in dbmod.chunks(keys, CHUNK):
         query = (select(item_t.c.id, item_t.c.key, item_t.c.source, paper_t.c.version, paper_t.c.updated,
                         paper_t.c.title, paper_t.c.abstract, paper_t.c.authors, paper_t.c.categories,
@@ -100,8 +99,8 @@ def store_papers(conn: Connection, records: Iterable[PaperRecord], now: datetime
 
     fresh = [rec for rec in latest.values() if item_key(rec.arxiv_id) not in existing] if add_new else []
     _insert_new(conn, fresh, now, result)
-    changed: list[tuple[PaperRecord, Any]] = []
-    added_meta: list[dict[str, Any]] = []
+    changed: list[tuple[PaperRecord, Row]] = []
+    added_meta: list[dict[str, object]] = []
     seen: list[int] = []
     for rec in latest.values():
         row = existing.get(item_key(rec.arxiv_id))
@@ -128,7 +127,7 @@ def store_papers(conn: Connection, records: Iterable[PaperRecord], now: datetime
     return result
 
 
-def says_more(rec: PaperRecord, row: Any) -> bool:
+def says_more(rec: PaperRecord, row: Row) -> bool:
     """Whether a record tells more than the stored paper `row`: a later version, or new metadata at the same one.
 
     At the same version only the API's records count (arXiv adds a journal reference or DOI without
@@ -166,7 +165,7 @@ def _insert_new(conn: Connection, fresh: list[PaperRecord], now: datetime, resul
     result.new += len(fresh)
 
 
-def _update_versions(conn: Connection, changed: list[tuple[PaperRecord, Any]], now: datetime) -> None:
+def _update_versions(conn: Connection, changed: list[tuple[PaperRecord, Row]], now: datetime) -> None:
     """Store what arXiv says now; a fetched paper's title follows it, a curated one's does not.
 
     An API record replaces the whole record. A feed's `replace` announcement carries only the new
@@ -190,7 +189,7 @@ def _update_versions(conn: Connection, changed: list[tuple[PaperRecord, Any]], n
                      titles)
 
 
-def _update(conn: Connection, names: list[str], rows: list[dict[str, Any]]) -> None:
+def _update(conn: Connection, names: list[str], rows: list[dict[str, object]]) -> None:
     """Set the columns `names` of the paper rows given by `item_id` (one statement for all)."""
     if not rows:
         return
@@ -214,7 +213,7 @@ def _tag(conn: Connection, latest: dict[str, PaperRecord], ids: dict[str, int], 
     present: set[tuple[int, str]] = set()
     for chunk in dbmod.chunks(targets, CHUNK):
         present.update(conn.execute(select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.item_id.in_(chunk))))
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, object]] = []
 
     def add(item_id: int, slug: str, origin: str, score: float) -> None:
         if (item_id, slug) not in present:
