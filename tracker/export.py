@@ -54,7 +54,7 @@ def export_json(conn: Connection, with_text: bool = False) -> str:
     from tracker.store.pagetext import all_texts
 
     texts = all_texts(conn) if with_text else {}
-    history: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    history: dict[int, list[dict[str, object]]] = defaultdict(list)
     for e in conn.execute(select(event_t).order_by(event_t.c.item_id, event_t.c.at, event_t.c.id)):
         history[e.item_id].append({"status": e.status, "at": iso_local(e.at), "note": e.note})
     items = []

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from tracker.errors import InputError, NotFound, Refused, UsageError
 from tracker.outline import Entry, UnreadableOutline, parse_outline
@@ -303,18 +303,18 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
     keys = [e.key for e in entries]
     # One pass over the item table beats thousands of IN-lists: an outline may hold 100,000 entries.
     wanted = set(keys)
-    existing: dict[str, Any] = {r.key: r for r in conn.execute(select(
+    existing: dict[str, Row] = {r.key: r for r in conn.execute(select(
         item_t.c.key, item_t.c.id, item_t.c.title, item_t.c.kind, item_t.c.section, item_t.c.position,
         item_t.c.retired, item_t.c.outline_id, item_t.c.source, item_t.c.status,
     )) if r.key in wanted}
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[_NewItem] = []
     done_keys: list[str] = []
     touched: dict[int, tuple[str, str, str]] = {}
     for entry in entries:
         old = existing.get(entry.key)
         if old is None:
             status = "digested" if entry.done else "unread"
-            new_rows.append(dict(
+            new_rows.append(_NewItem(
                 key=entry.key, url=entry.url, arxiv_id=entry.arxiv_id, title=entry.title, kind=entry.kind,
                 status=status, source="outline", outline_id=outline_id, section=_section(entry),
                 position=entry.position, retired=False, notes="", added_at=now,
@@ -351,7 +351,27 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
     return touched
 
 
-def _insert_items(conn: Connection, outline_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
+class _NewItem(TypedDict):
+    """An outline entry's row in the item table."""
+
+    key: str
+    url: str | None
+    arxiv_id: str | None
+    title: str
+    kind: str
+    status: str
+    source: str
+    outline_id: int
+    section: str
+    position: int
+    retired: bool
+    notes: str
+    added_at: datetime
+    status_at: datetime | None
+    digested_at: datetime | None
+
+
+def _insert_items(conn: Connection, outline_id: int, rows: list[_NewItem]) -> dict[str, int]:
     """Insert new items; return their ids by key."""
     base = conn.execute(select(func.max(item_t.c.id))).scalar() or 0
     dbmod.bulk_insert(conn, item_t, rows)
@@ -368,7 +388,7 @@ def _insert_items(conn: Connection, outline_id: int, rows: list[dict[str, Any]])
     return {key: all_ids[key] for key in (str(row["key"]) for row in rows)}
 
 
-def _changes(old: Any, entry: Entry, outline_id: int) -> dict[str, object]:
+def _changes(old: Row, entry: Entry, outline_id: int) -> dict[str, object]:
     wanted = dict(title=entry.title, kind=entry.kind, section=_section(entry), position=entry.position,
                   retired=False, outline_id=outline_id, source="outline")
     current = dict(title=old.title, kind=old.kind, section=old.section, position=old.position,

@@ -44,7 +44,7 @@ def rich_text(value: object, style: str = "", lines: bool = False) -> Text:
     return Text(plain(value, lines), style=style)
 
 
-def json_text(value: Any, indent: int | None = None) -> str:
+def json_text(value: object, indent: int | None = None) -> str:
     """One JSON document, its non-ASCII text kept as is but for the controls JSON leaves raw.
 
     json.dumps escapes C0 itself; C1 and the bidirectional controls, which it writes raw under
@@ -54,7 +54,7 @@ def json_text(value: Any, indent: int | None = None) -> str:
     return _CONTROL_RE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
 
 
-def emit_json(value: Any) -> None:
+def emit_json(value: object) -> None:
     """Write exactly one JSON document to stdout."""
     sys.stdout.write(json_text(value) + "\n")
 
@@ -68,7 +68,7 @@ def console() -> Console:
     from rich.console import Console
 
     class _PlainConsole(Console):
-        def render_str(self, text: str, **options: Any) -> Any:
+        def render_str(self, text: str, **options: Any) -> Text:
             return super().render_str(plain(text), **options)
 
     return _PlainConsole(markup=False, emoji=False)
