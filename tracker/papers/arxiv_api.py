@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlsplit
 
 from tracker.papers import http
 from tracker.papers.atom import AtomError, Page, parse_page
@@ -23,14 +22,18 @@ Batch = tuple[list[PaperRecord], str | None]
 
 
 def query_params(query: str | None, id_list: Sequence[str], start: int, page_size: int) -> dict[str, str]:
-    """The API's parameters for one page, newest submissions first, as the `arxiv` package forms them."""
+    """The API's parameters for one page, newest submissions first.
+
+    The search itself is the `arxiv` package's `Search` (its query, id list and sort words); the
+    parameter names are those of arXiv's API manual, written here because the package forms its
+    URLs only inside its own client, which sends them without a timeout.
+    """
     import arxiv
 
     search = arxiv.Search(query=query or "", id_list=list(id_list), sort_by=arxiv.SortCriterion.SubmittedDate,
                           sort_order=arxiv.SortOrder.Descending)
-    client = arxiv.Client(page_size=page_size)
-    client.query_url_format = "http://api.invalid/query?{}"
-    return dict(parse_qsl(urlsplit(client._format_url(search, start, page_size)).query, keep_blank_values=True))
+    return {"search_query": search.query, "id_list": ",".join(search.id_list), "sortBy": search.sort_by.value,
+            "sortOrder": search.sort_order.value, "start": str(start), "max_results": str(page_size)}
 
 
 def _page(client: httpx.Client, endpoint: str, params: dict[str, str], limiter: Limiter, deadline: float,
