@@ -85,3 +85,16 @@ def test_each_concern_has_its_folder() -> None:
     for moved in ("models", "tables", "migrations", "db", "tally", "states", "mdblocks", "mdinline",
                   "blockinfo", "outline_text", "vocab", "cli"):
         assert moved not in loose, moved
+
+
+def test_no_private_attribute_of_another_object() -> None:
+    """Libraries are used through their public API: `x._name` is only ever `self._name` or `cls._name`
+    (namedtuple's documented `_replace` and `_asdict` aside)."""
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and node.attr not in ("_replace", "_asdict", "_fields")
+                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} .{node.attr}")
+    assert found == []
