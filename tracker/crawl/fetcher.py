@@ -494,7 +494,9 @@ class ResponseStream:
     async def responses(self) -> AsyncGenerator[Response, None]:
         """Each response once it is complete."""
         fetcher = Fetcher(self.settings, self.cookies, self.resolve)
-        window = self.settings.concurrency * 4
+        # Enough requests ahead to keep every host's slots busy; a finished response waits here, body
+        # and all, until it is read, so the window also bounds the crawl's memory.
+        window = self.settings.concurrency * 2
         pending: set[asyncio.Task[Response]] = set()
         source = iter(self.requests)
         try:

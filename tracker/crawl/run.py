@@ -293,20 +293,26 @@ class _Ledger:
         self.conn: Connection | None = None
 
     def __enter__(self) -> _Ledger:
-        # One connection for the whole crawl, its page cache capped once: a crawl writes many small
-        # transactions, each touching pages it never reads again.
+        # One connection for the whole crawl, its page cache capped once and the file not mapped: a
+        # crawl writes many small transactions, each touching pages it never reads again, and mapped
+        # pages of a growing database would count against the process's memory.
         self.conn = self.database.engine.connect()
         driver = self.conn.connection.driver_connection
         if self.database.is_sqlite and driver is not None:
             driver.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
+            driver.execute("PRAGMA mmap_size = 0")
         return self
 
     def __exit__(self, *exc: object) -> None:
+        assert self.conn is not None
         try:
             self.flush()
         finally:
-            assert self.conn is not None
-            self.conn.close()  # back to the pool, which sets its cache size again on the next connect
+            driver = self.conn.connection.driver_connection
+            if self.database.is_sqlite and driver is not None:  # as the next user of this connection expects
+                driver.execute(f"PRAGMA cache_size = -{dbmod.CACHE_KIB}")
+                driver.execute(f"PRAGMA mmap_size = {dbmod.MMAP_BYTES}")
+            self.conn.close()
 
     def read(self, job: Job, response: Response, reader: Reader) -> None:
         """Mark the job's item as being read (committing what was read before it), read the page, and hold
