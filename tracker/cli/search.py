@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # Unknown options are words: `tracker search normalization -dropout` leaves out what holds "dropout".
 @app.command("search", context_settings={"ignore_unknown_options": True},
-             epilog='Examples: tracker search BN 为什么有效   tracker search normalization -dropout --in abstract')
+             epilog="Example: tracker search normalization -dropout --in abstract")
 def search_cmd(
     words: list[str] | None = typer.Argument(None, help='Words to find; "a phrase", -word to leave out, word* '
                                              "for a prefix.", metavar="QUERY"),
