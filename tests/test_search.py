@@ -297,3 +297,40 @@ def test_past_the_cap_the_newest_matches_and_the_title_matches_are_ranked(databa
     assert found[0] == titled  # old, but its title holds the query
     assert set(found) == {titled, *newer[-4:]}  # and the newest matches; older notes are past the cap
     assert not set(found) & set(older)
+
+
+@BOTH
+def test_a_curated_paper_is_found_by_arxivs_own_title(database: dbmod.Database, use_index: bool) -> None:
+    """The outline calls it one thing, arXiv another: both titles find it."""
+    with database.write() as conn:
+        result = conn.execute(item_t.insert().values(
+            key="arxiv:1512.03385", url="https://arxiv.org/abs/1512.03385", arxiv_id="1512.03385",
+            title="捷径连接的实证研究 shortcut study", kind="paper", status="unread", source="outline", section="",
+            position=1, retired=False, notes="", added_at=T0))
+        item = int(result.inserted_primary_key[0])
+    assert ids(database, "resnet", use_index=use_index) == []
+    with database.write() as conn:
+        store_papers(conn, [record("1512.03385", title="ResNet: Deep Residual Learning")], T0)
+    assert ids(database, "resnet", use_index=use_index) == [item]
+    assert ids(database, "捷径", use_index=use_index) == [item]
+    assert ids(database, "residual", field="title", use_index=use_index) == [item]
+    if use_index:
+        consistent(database)
+
+
+def test_the_paper_title_migration_indexes_titles_stored_before_it(db_path: Path) -> None:
+    url = "sqlite:///" + str(db_path)
+    database = dbmod.open_db(url, upto=migrations.MIGRATIONS.index(migrations.m013_search_paper_title))
+    with database.write() as conn:
+        conn.execute(item_t.insert().values(
+            key="arxiv:1512.03385", url="https://arxiv.org/abs/1512.03385", arxiv_id="1512.03385",
+            title="shortcut study", kind="paper", status="unread", source="outline", section="",
+            position=1, retired=False, notes="", added_at=T0))
+        store_papers(conn, [record("1512.03385", title="ResNet: Deep Residual Learning")], T0)
+    database.close()
+    database = dbmod.open_db(url)
+    try:
+        assert len(ids(database, "resnet")) == 1
+        consistent(database)
+    finally:
+        database.close()

@@ -125,13 +125,11 @@ def _ranked(conn: Connection, parsed: Any, indexed: bool, *, topic: str | None, 
 
 
 def _hits(conn: Connection, parsed: Any, found: list[tuple[int, float]], field: str | None) -> list[Hit]:
-    import json
-
     from sqlalchemy import select
 
+    from tracker.search import scan
     from tracker.search.snippets import pattern, snippet
     from tracker.store import db as dbmod
-    from tracker.store.pagetext import unpack
     from tracker.store.tables import fetch_t, item_t, pagetext_t, paper_t
 
     if not found:
@@ -139,7 +137,8 @@ def _hits(conn: Connection, parsed: Any, found: list[tuple[int, float]], field: 
     ids = [item_id for item_id, _ in found]
     rows = {row.id: row for row in conn.execute(
         select(item_t.c.id, item_t.c.title, item_t.c.status, item_t.c.kind, item_t.c.notes,
-               fetch_t.c.title.label("page_title"), paper_t.c.abstract, paper_t.c.authors, pagetext_t.c.text)
+               fetch_t.c.title.label("page_title"), paper_t.c.title.label("paper_title"), paper_t.c.abstract,
+               paper_t.c.authors, pagetext_t.c.text)
         .select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id)
                      .outerjoin(paper_t, paper_t.c.item_id == item_t.c.id)
                      .outerjoin(pagetext_t, pagetext_t.c.item_id == item_t.c.id))
@@ -149,10 +148,7 @@ def _hits(conn: Connection, parsed: Any, found: list[tuple[int, float]], field: 
     out = []
     for item_id, score in found:
         row = rows[item_id]
-        title = row.title if not row.page_title or row.page_title == row.title else f"{row.title} {row.page_title}"
-        authors = " ".join(json.loads(row.authors)) if row.authors and row.authors != "[]" else None
-        fields = {"title": title, "notes": row.notes, "text": unpack(row.text), "abstract": row.abstract,
-                  "authors": authors}
+        fields = scan.fields(row)
         order = [field] if field else ["notes", "text", "abstract", "title", "authors"]
         shown, matches = snippet([fields[name] for name in order], marks)
         out.append(Hit(id=item_id, title=row.title, status=row.status, topics=tuple(topics.get(item_id, [])),

@@ -64,8 +64,10 @@ def _held(patterns: list[re.Pattern[str]], text: str | None) -> bool:
     return bool(text) and all(p.search(text or "") for p in patterns)
 
 
-def _fields(row: Any) -> dict[str, str | None]:
-    title = row.title if not row.page_title or row.page_title == row.title else f"{row.title} {row.page_title}"
+def fields(row: Any) -> dict[str, str | None]:
+    """An item row's searchable text by field: the curated title with any page or arXiv title that differs."""
+    title = " ".join([row.title, *(other for other in (row.page_title, row.paper_title)
+                                   if other and other != row.title)])
     authors = " ".join(json.loads(row.authors)) if row.authors and row.authors != "[]" else None
     return {"title": title, "notes": row.notes or None, "text": unpack(row.text), "abstract": row.abstract or None,
             "authors": authors}
@@ -82,7 +84,8 @@ def _rows(conn: Connection, query: Query, filters: Sequence[ColumnElement[bool]]
     needles = _needles(first, relaxed)
     if relaxed and first.cjk and len(first.text) > 2:
         needles = _bigrams(first.text)
-    columns = (item_t.c.title, fetch_t.c.title, item_t.c.notes, paper_t.c.abstract, paper_t.c.authors)
+    columns = (item_t.c.title, fetch_t.c.title, paper_t.c.title, item_t.c.notes, paper_t.c.abstract,
+               paper_t.c.authors)
     # A row may hold the first term in a field, in its page text (unpacked here, not there), or by a topic.
     if not (relaxed and first.cjk and len(first.text) > 2):
         needles = needles[:1]  # every one is required: the first is enough to narrow by
@@ -91,8 +94,9 @@ def _rows(conn: Connection, query: Query, filters: Sequence[ColumnElement[bool]]
     if named.get(0):
         near.append(item_t.c.id.in_(select(tag_t.c.item_id).where(tag_t.c.slug.in_(named[0]),
                                                                    tag_t.c.origin != "untag")))
-    statement = (select(item_t.c.id, item_t.c.title, fetch_t.c.title.label("page_title"), item_t.c.notes,
-                        paper_t.c.abstract, paper_t.c.authors, pagetext_t.c.text)
+    statement = (select(item_t.c.id, item_t.c.title, fetch_t.c.title.label("page_title"),
+                        paper_t.c.title.label("paper_title"), item_t.c.notes, paper_t.c.abstract, paper_t.c.authors,
+                        pagetext_t.c.text)
                  .select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id)
                               .outerjoin(paper_t, paper_t.c.item_id == item_t.c.id)
                               .outerjoin(pagetext_t, pagetext_t.c.item_id == item_t.c.id))
@@ -119,8 +123,8 @@ def ranked(conn: Connection, query: Query, filters: Sequence[ColumnElement[bool]
     for row in _rows(conn, query, filters, relaxed, named):
         if row.id in skip:
             continue
-        fields = _fields(row)
-        looked = {column: fields[column]} if column else fields
+        found = fields(row)
+        looked = {column: found[column]} if column else found
         if any(_held(p, t) for p in unwanted for t in looked.values()):
             continue
         score = 0.0

@@ -455,9 +455,41 @@ def m012_item_parent(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_item_parent_id ON item (parent_id)")
 
 
+def m013_search_paper_title(conn: Connection) -> None:
+    """arXiv's own title joins an item's searchable title where it says something the curated one does not.
+
+    m008 stored it after m010 had built the index, so the index's view is made again with it, the
+    paper triggers also watch it, and the index is rebuilt from the rows there (SQLite only).
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    statements = [
+        "DROP VIEW search_source", "DROP VIEW search_raw",
+        *(f"DROP TRIGGER search_paper_{name}" for name in ("bu", "bd", "bi")),
+        """CREATE VIEW search_raw AS SELECT i.id AS id,
+            i.title || CASE WHEN f.title IS NULL OR f.title = i.title THEN '' ELSE ' ' || f.title END
+                    || CASE WHEN p.title IS NULL OR p.title = i.title THEN '' ELSE ' ' || p.title END AS title,
+            CASE WHEN i.notes != '' THEN i.notes END AS notes,
+            t.text AS text,
+            CASE WHEN p.abstract != '' THEN p.abstract END AS abstract,
+            CASE WHEN p.authors != '[]' THEN p.authors END AS authors
+        FROM item i LEFT JOIN fetch f ON f.item_id = i.id LEFT JOIN pagetext t ON t.item_id = i.id
+            LEFT JOIN paper p ON p.item_id = i.id""",
+        _words_view("search_source", "search_raw", "id"),
+        *_search_triggers("paper", "item_id", "abstract, authors, title",
+                          "({row}.abstract != '' OR {row}.authors != '[]' OR {row}.title IS NOT NULL)"),
+        "DELETE FROM search_pending",
+        "UPDATE search_state SET upto = coalesce((SELECT max(id) FROM item), 0)",
+        "INSERT INTO search_index (search_index) VALUES ('rebuild')",
+    ]
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: list[Migration] = [m001_core, m002_fetch, m003_papers, m004_goals, m005_tally,
                               m006_report_indexes, m007_checkpoints, m009_page_text,
-                              m010_search_index, m008_paper_title, m011_fetch_dns, m012_item_parent]
+                              m010_search_index, m008_paper_title, m011_fetch_dns, m012_item_parent,
+                              m013_search_paper_title]
 
 _LEDGER = MetaData()
 ledger = Table(
