@@ -375,8 +375,9 @@ def create_app(database: Database, host: str = "127.0.0.1", port: int = 8765, gu
 
 
 # A long-running server holds up to one connection per concurrent request: each gets a small page
-# cache and no memory map (the CLI's 64 MB cache and 256 MB map suit one short command, not ten).
-SERVER_CACHE_KIB = 8_192
+# cache and no memory map (the CLI's 64 MB cache and 256 MB map suit one short command, not fifteen);
+# the operating system's file cache serves the pages that miss it.
+SERVER_CACHE_KIB = 2_048
 
 
 def _lean_connections(database: Database) -> None:
