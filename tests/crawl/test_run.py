@@ -103,7 +103,7 @@ def test_the_next_request_goes_out_before_a_fetched_page_is_read(server: LocalSe
         assert arrived[f"/p/{i + 1}"] < read_until[str(i)], i
 
 
-def test_reading_is_prepared_while_the_first_requests_are_out_and_before_a_page_is_read(
+def test_reading_is_prepared_while_the_first_requests_are_out_and_always_before_a_page_is_read(
         server: LocalServer, database: dbmod.Database, monkeypatch: pytest.MonkeyPatch) -> None:
     from tracker.crawl import run
     from tracker.crawl.reading import read_safely
@@ -128,5 +128,10 @@ def test_reading_is_prepared_while_the_first_requests_are_out_and_before_a_page_
     prepare_reading = run._prepare_reading
     monkeypatch.setattr(run, "_prepare_reading", prepare)
     _items(database, server, ["/p/0", "/p/1"])
-    run.crawl(database, Settings(concurrency=2, per_host=2, delay=0, robots=False), reader=reader)
+    settings = Settings(concurrency=2, per_host=2, delay=0, robots=False)
+    run.crawl(database, settings, reader=reader)
     assert events.count("prepared") == 1 and events.index("asked") < events.index("prepared") < events.index("read")
+    monkeypatch.setattr(run, "PREPARE_AFTER", 30.0)  # answers come long before the planned moment
+    events.clear()
+    run.crawl(database, settings, force=True, reader=reader)
+    assert events.count("prepared") == 1 and events.index("prepared") < events.index("read")

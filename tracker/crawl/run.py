@@ -12,7 +12,6 @@ import contextlib
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from http.cookiejar import CookieJar
@@ -42,6 +41,9 @@ BACKOFF = (timedelta(days=1), timedelta(days=7), timedelta(days=30))
 CHILD_CAP = 50
 CRASHED = "crashed the reader"
 DNS_GONE_AFTER = timedelta(days=1)
+# Seconds into a crawl at which reading is prepared: by then the first requests are out, and their
+# answers take longer than that to come.
+PREPARE_AFTER = 0.03
 WRITE_CACHE_KIB = 4096  # each batch writes a few rows; a big cache only holds pages never read again
 # Statuses whose items the crawler visits: everything on the reading list, not the paper inbox.
 CRAWLED_STATUSES = ("unread", "reading", "digested", "skipped")
@@ -282,7 +284,7 @@ class _Ledger:
     reader (lxml) is C code, and if a page takes the whole process down, that row is what the next
     run finds, so the page is not read again before its back-off and every later crawl goes on. The
     page's real outcome replaces the row once it is read, in the same transaction as the next
-    page's mark when one is waiting, else at once. Used from one thread at a time (the reader's).
+    page's mark when one is waiting, else at once.
     """
 
     def __init__(self, database: dbmod.Database, summary: CrawlSummary, child_cap: int, total: int,
@@ -349,23 +351,29 @@ class _Ledger:
 
 async def _fetch_and_read(jobs: list[Job], settings: Settings, ledger: _Ledger, reader: Reader,
                           prepare: Callable[[], None], cookies: CookieJar | None, resolve: Resolver) -> None:
-    """Fetch every job's page in the event loop; read and record each, in arrival order, in a thread beside it.
+    """Fetch every job's page, and read and record each as it arrives.
 
-    Reading (lxml) and storing (SQLite, zlib) spend much of their time in C code that lets go of the
-    interpreter lock, and the loop keeps sending requests meanwhile. One page is read at a time, so
-    responses wait in the fetcher's bounded window, not in memory without end. `prepare` loads what
-    reading needs (lxml, the extractors, the classifier) in that thread while the first requests are out.
+    `prepare` loads what reading needs (lxml, the extractors, the classifier); it runs once the first
+    requests are out, while their answers are awaited, or at the latest before the first page is read.
     """
     by_id = {job.item.id: job for job in jobs}
-    loop = asyncio.get_running_loop()
+    pending_prepare = [prepare]
+
+    def prepare_once() -> None:
+        while pending_prepare:
+            pending_prepare.pop()()
+
+    asyncio.get_running_loop().call_later(PREPARE_AFTER, prepare_once)
     stream = ResponseStream((job.request for job in jobs), settings, cookies, resolve)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-reader") as beside:
-        loop.run_in_executor(beside, prepare)  # first in the thread's queue: done before any page is read
-        async with contextlib.aclosing(stream.responses()) as responses:
-            async for response in responses:
-                await loop.run_in_executor(beside, ledger.read, by_id[response.key], response, reader)
-                if not stream.ready():  # nothing else to read now: commit what was read
-                    await loop.run_in_executor(beside, ledger.flush)
+    async with contextlib.aclosing(stream.responses()) as responses:
+        async for response in responses:
+            # One turn of the loop before reading: the request waiting for the slot this response
+            # freed goes out now, instead of after every page of the same burst has been read.
+            await asyncio.sleep(0)
+            prepare_once()
+            ledger.read(by_id[response.key], response, reader)
+            if not stream.ready():  # nothing else to read now: commit what was read
+                ledger.flush()
 
 
 def _prepare_reading(topic_defs: list[Any]) -> None:
