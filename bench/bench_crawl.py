@@ -53,36 +53,17 @@ def build(db: Path, urls: list[str]) -> None:
                    capture_output=True)
 
 
-def tree_memory_kib(root: int) -> tuple[int, int]:
-    """Memory of a process and any processes it started, in KiB: resident (RSS) and proportional (PSS)
-    sums (PSS divides a shared page among the processes sharing it)."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parents[int(entry)] = int(fields.get("PPid", "0"))
-    tree, frontier = {root}, [root]
-    while frontier:
-        pid = frontier.pop()
-        for child, parent in parents.items():
-            if parent == pid and child not in tree:
-                tree.add(child)
-                frontier.append(child)
-    rss = pss = 0
-    for pid in tree:
-        try:
-            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in rollup.splitlines()[1:] if ":" in line)
-        rss += int(fields.get("Rss", "0 kB").split()[0])
-        pss += int(fields.get("Pss", "0 kB").split()[0])
-    return rss, pss
+def memory_kib(pid: int) -> tuple[int, int]:
+    """Resident (RSS) and proportional (PSS) memory of a process, in KiB (0, 0 once it has gone).
+
+    Only that process's own summary is read: scanning every process on each sample took CPU from the
+    crawl being measured."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0, 0
+    fields = dict(line.split(":", 1) for line in rollup.splitlines()[1:] if ":" in line)
+    return int(fields.get("Rss", "0 kB").split()[0]), int(fields.get("Pss", "0 kB").split()[0])
 
 
 def whole_command(db: Path) -> tuple[float, int, int, str]:
@@ -98,9 +79,9 @@ def whole_command(db: Path) -> tuple[float, int, int, str]:
 
         def sample() -> None:
             while proc.returncode is None and not done.is_set():
-                rss, pss = tree_memory_kib(proc.pid)
+                rss, pss = memory_kib(proc.pid)
                 peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
-                time.sleep(0.05)
+                time.sleep(0.1)
 
         done = threading.Event()
         sampler = threading.Thread(target=sample, daemon=True)
