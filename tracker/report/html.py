@@ -6,9 +6,8 @@ feeds, and a page titled `<script>…` must show as text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
-from typing import Any
 
 from tracker.report.weekly import Entry, WeeklyReport
 
@@ -26,7 +25,7 @@ svg text{font-size:11px;fill:#445}
 """
 
 
-def esc(value: Any) -> str:
+def esc(value: object) -> str:
     """Text made safe for HTML element content and attribute values."""
     return escape(str(value), quote=True)
 
@@ -51,19 +50,20 @@ def _entries(entries: list[Entry], link: Link | None = None, start: int = 0, cou
     return f"{note}<ul>{rows}</ul>"
 
 
-def weeks_chart(history: list[dict[str, Any]], width: int = 640, height: int = 180) -> str:
+def weeks_chart(history: Sequence[Mapping[str, int | str]], width: int = 640, height: int = 180) -> str:
     """An inline SVG bar chart of items digested per week."""
-    top = max([h["digested"] for h in history] + [1])
-    slot = width / max(len(history), 1)
+    weeks = [(str(h["week"]), int(h["digested"])) for h in history]
+    top = max([digested for _, digested in weeks] + [1])
+    slot = width / max(len(weeks), 1)
     bars = []
-    for i, h in enumerate(history):
-        bar_h = (height - 40) * h["digested"] / top
+    for i, (week, digested) in enumerate(weeks):
+        bar_h = (height - 40) * digested / top
         x, y = i * slot + 6, height - 22 - bar_h
         bars.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot - 12:.1f}" height="{bar_h:.1f}" fill="#4f6bed">'
-                    f'<title>{esc(h["week"])}: {h["digested"]}</title></rect>'
-                    f'<text x="{x + (slot - 12) / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">{h["digested"]}</text>'
+                    f'<title>{esc(week)}: {digested}</title></rect>'
+                    f'<text x="{x + (slot - 12) / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">{digested}</text>'
                     f'<text x="{x + (slot - 12) / 2:.1f}" y="{height - 6}" text-anchor="middle">'
-                    f'{esc(h["week"][-3:])}</text>')
+                    f'{esc(week[-3:])}</text>')
     return (f'<svg class="chart weeks" role="img" aria-label="Items digested per week" width="{width}" '
             f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
             + "".join(bars) + "</svg>")
