@@ -1,6 +1,6 @@
 """Crawling 1,000 links over 10 slow local hosts, against the network bound and against LinkChecker.
 
-Run: python bench/bench_crawl.py [--links 1000] [--skip-linkchecker] [--memory 10000]
+Run: python bench/bench_crawl.py [--links 1000] [--runs 3] [--skip-linkchecker] [--memory 10000] [--parts]
 Each host answers after 100 ms with a ~100 KB article page. Targets, with
 `--per-host 5 --delay 0 --concurrency 50`: `crawl()` takes at most 1.25 x the network bound
 (links x latency / 50), extraction and storage included; a 10,000-link `tracker crawl` takes at most
@@ -98,29 +98,56 @@ def whole_command(db: Path) -> tuple[float, int, int, str]:
     return wall, max(peak[0], usage.ru_maxrss), max(peak[1], usage.ru_maxrss), out.decode().strip()
 
 
-def in_process(db: Path) -> float:
-    """Wall time of `crawl()` alone, in a fresh process that has loaded what `tracker crawl` loads first
-    (the command line, the database); whatever crawl() imports or starts is part of its time."""
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--time-crawl", str(db)], env=env_for(db),
-                         check=True, capture_output=True, text=True).stdout
-    return float(out.split()[-1])
+def in_process(db: Path, part: str = "all") -> tuple[float, float]:
+    """Wall and CPU time of `crawl()` alone, in a fresh process that has loaded what `tracker crawl` loads
+    first (the command line, the database); whatever crawl() imports or starts is part of its time."""
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--time-crawl", str(db), "--part", part],
+                         env=env_for(db), check=True, capture_output=True, text=True).stdout
+    wall, cpu = out.split()[-2:]
+    return float(wall), float(cpu)
 
 
-def time_crawl(db: Path) -> None:
-    """The child of `in_process`: print crawl()'s wall time."""
+# What `--parts` leaves out of a crawl, step by step, to show where its time goes.
+PARTS = {"fetch": "fetching only (no reading, no database)",
+         "read": "fetching and reading (nothing stored)",
+         "store": "fetching, reading and storing, without keeping page text",
+         "all": "everything: fetching, reading, storing, page text kept (and indexed for search)"}
+
+
+def time_crawl(db: Path, part: str = "all") -> None:
+    """The child of `in_process`: print crawl()'s wall and CPU time, with `part` of its work done (see PARTS)."""
+    import asyncio
+
     import tracker.cli  # noqa: F401  (what `tracker crawl` has loaded before the crawl starts)
-    from tracker.crawl.run import crawl
+    from tracker import config
+    from tracker.crawl import run
+    from tracker.crawl.fetcher import fetch_all, host_key
     from tracker.crawl.settings import Settings
     from tracker.store import db as dbmod
 
     database = dbmod.open_db(f"sqlite:///{db}")
     settings = Settings.given(concurrency=CONCURRENCY, per_host=PER_HOST, delay=0.0)
-    start = time.perf_counter()
-    summary = crawl(database, settings)
-    wall = time.perf_counter() - start
+    if part in ("read", "store"):
+        run.keep_text = lambda *args: False
+    if part == "read":
+        def count_only(ledger: run._Ledger, marks: object) -> None:
+            ledger.summary.ok += sum(outcome.state == "ok" for _item, outcome in ledger.held)
+            ledger.held.clear()
+
+        run._Ledger._commit = count_only  # type: ignore[assignment,method-assign]
+    with database.read() as conn:
+        items, _ = run.due_items(conn, dbmod.utcnow(), False)
+    requests = run.interleave(list(run.requests_for(items, config.endpoints(), False)), lambda r: host_key(r.url))
+
+    async def fetch_only() -> int:
+        return sum([1 async for response in fetch_all(requests, settings) if response.state == "ok"])
+
+    start, cpu = time.perf_counter(), time.process_time()
+    ok = asyncio.run(fetch_only()) if part == "fetch" else run.crawl(database, settings).ok
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     database.close()
-    assert summary.ok == summary.checked, summary
-    print(f"{wall:.4f}")
+    assert ok == len(items), (ok, len(items))
+    print(f"{wall:.4f} {cpu:.4f}")
 
 
 def machine_speed() -> float:
@@ -155,16 +182,41 @@ def linkchecker(urls: list[str], tmp: Path, tuned: bool) -> float:
     return time.perf_counter() - start
 
 
+def parts(n: int, runs: int) -> None:
+    """Each of PARTS on the same links, in fresh processes, the parts taking turns run after run."""
+    bound = n * LATENCY / (PER_HOST * HOSTS)
+    times: dict[str, list[tuple[float, float]]] = {part: [] for part in PARTS}
+    with SlowWeb(HOSTS, LATENCY) as web, tempfile.TemporaryDirectory() as tmp_name:
+        template = Path(tmp_name) / "template.db"
+        build(template, links(web.ports, n))
+        print(f"{n} links, network bound {bound:.2f} s; reading one page takes {machine_speed():.2f} ms now")
+        for run in range(runs):
+            for part in PARTS:
+                db = Path(tmp_name) / f"{part}{run}.db"
+                shutil.copy(template, db)
+                times[part].append(in_process(db, part))
+    for part, measured in times.items():
+        wall = statistics.median(w for w, _ in measured)
+        cpu = statistics.median(c for _, c in measured)
+        print(f"{PARTS[part]}: median {wall:.2f} s = {wall / bound:.2f} x bound, CPU {cpu:.2f} s "
+              f"({cpu / n * 1000:.2f} ms a page)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--links", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-linkchecker", action="store_true")
     parser.add_argument("--memory", type=int, default=0, help="also crawl this many links for peak memory")
+    parser.add_argument("--parts", action="store_true", help="time the crawl's steps apart, instead of the rest")
     parser.add_argument("--time-crawl", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--part", default="all", choices=list(PARTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.time_crawl:
-        time_crawl(args.time_crawl)
+        time_crawl(args.time_crawl, args.part)
+        return
+    if args.parts:
+        parts(args.links, args.runs)
         return
     bound = args.links * LATENCY / (PER_HOST * HOSTS)
     with SlowWeb(HOSTS, LATENCY) as web, tempfile.TemporaryDirectory() as tmp_name:
@@ -192,7 +244,7 @@ def main() -> None:
         for run in range(args.runs):
             db = tmp / f"inner{run}.db"
             shutil.copy(template, db)
-            inner.append(in_process(db))
+            inner.append(in_process(db)[0])
         print(f"crawl() alone, each in a fresh process: {', '.join(f'{w:.2f}' for w in inner)} s; median "
               f"{statistics.median(inner):.2f} s = {statistics.median(inner) / bound:.2f} x bound")
 
