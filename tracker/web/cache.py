@@ -11,9 +11,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from tracker.store.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.pool import PoolProxiedConnection
 
 V = TypeVar("V")
 
@@ -23,7 +26,7 @@ class DataVersion:
 
     def __init__(self, database: Database) -> None:
         self._lock = threading.Lock()
-        self._conn: Any = database.engine.raw_connection() if database.is_sqlite else None
+        self._conn: PoolProxiedConnection | None = database.engine.raw_connection() if database.is_sqlite else None
 
     def current(self) -> int | None:
         """The database's version now."""
@@ -33,7 +36,8 @@ class DataVersion:
             cursor = self._conn.cursor()
             try:
                 cursor.execute("PRAGMA data_version")
-                return int(cursor.fetchone()[0])
+                row = cursor.fetchone()
+                return None if row is None else int(row[0])
             finally:
                 cursor.close()
 
