@@ -15,14 +15,16 @@ search's time on lists of 100,000 items.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from tracker.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from tracker.search.query import Query
     from tracker.store.db import Database
 
 # What `--in` may name: indexed columns a person asks for by name.
@@ -44,7 +46,7 @@ class Hit:
     # [start, end) character offsets of each match in `snippet`.
     matches: tuple[tuple[int, int], ...] = ()
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """The contract's keys, plus `matches` as [start, end] pairs."""
         return {"id": self.id, "title": self.title, "status": self.status, "topics": list(self.topics),
                 "kind": self.kind, "snippet": self.snippet, "score": self.score,
@@ -97,7 +99,7 @@ def search(conn: Connection, query: str, *, topic: str | None = None, status: st
     return _hits(conn, parsed, found, field)
 
 
-def _ranked(conn: Connection, parsed: Any, indexed: bool, *, topic: str | None, status: str | None,
+def _ranked(conn: Connection, parsed: Query, indexed: bool, *, topic: str | None, status: str | None,
             kind: str | None, field: str | None, limit: int, relaxed: bool = False,
             leave_out: list[int] | None = None) -> list[tuple[int, float]]:
     if indexed:
@@ -124,7 +126,7 @@ def _ranked(conn: Connection, parsed: Any, indexed: bool, *, topic: str | None, 
     return scan.ranked(conn, parsed, filters, relaxed=relaxed, column=field, limit=limit, leave_out=leave_out or [])
 
 
-def _hits(conn: Connection, parsed: Any, found: list[tuple[int, float]], field: str | None) -> list[Hit]:
+def _hits(conn: Connection, parsed: Query, found: list[tuple[int, float]], field: str | None) -> list[Hit]:
     from sqlalchemy import select
 
     from tracker.search import scan
@@ -156,12 +158,24 @@ def _hits(conn: Connection, parsed: Any, found: list[tuple[int, float]], field: 
     return out
 
 
-def search_database(database: Database, query: str, **options: Any) -> list[Hit]:
+class SearchOptions(TypedDict, total=False):
+    """`search`'s keyword options, for callers that pass them on."""
+
+    topic: str | None
+    status: str | None
+    kind: str | None
+    field: str | None
+    limit: int
+    use_index: bool | None
+
+
+def search_database(database: Database, query: str, **options: Unpack[SearchOptions]) -> list[Hit]:
     """`search` on an open database, first taking in writes that clients without the tracker left noted."""
     from tracker.search import index
 
     with database.read() as conn:
-        behind = database.is_sqlite and index.behind(conn.connection.driver_connection)
+        driver = conn.connection.driver_connection
+        behind = isinstance(driver, sqlite3.Connection) and index.behind(driver)
     if behind:
         with database.write():
             pass  # the commit brings the index up to date
@@ -176,5 +190,8 @@ def rebuild(database: Database) -> int:
     if not database.is_sqlite:
         return 0
     with database.write() as conn:
-        index.rebuild(conn.connection.driver_connection)
+        driver = conn.connection.driver_connection
+        if not isinstance(driver, sqlite3.Connection):
+            return 0
+        index.rebuild(driver)
         return int(conn.exec_driver_sql("SELECT count(*) FROM item").scalar_one())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from typing import Any
 
 from tracker.search.words import index_words
 
@@ -40,18 +39,21 @@ def inflate(data: bytes | None) -> str | None:
     return zlib.decompress(data).decode("utf-8")
 
 
-def register(dbapi_conn: Any) -> None:
+def register(dbapi_conn: sqlite3.Connection) -> None:
     """Give a sqlite3 connection the functions the search index's views call."""
     dbapi_conn.create_function("tracker_words", 1, index_words, deterministic=True)
     dbapi_conn.create_function("tracker_inflate", 1, inflate, deterministic=True)
 
 
-def flush(dbapi_conn: Any) -> bool:
+def flush(dbapi_conn: sqlite3.Connection | None) -> bool:
     """Bring the index up to date with the writes made so far in this transaction; True if any were.
 
     Works on the driver's connection, inside the caller's open transaction. A database without the
-    index (another backend, or one not yet migrated to m010) has nothing to flush.
+    index (another backend, or one not yet migrated to m010) has nothing to flush, nor has a
+    connection the pool has already let go of (SQLAlchemy then gives None for its driver connection).
     """
+    if dbapi_conn is None:
+        return False
     try:
         noted, upto, top, topics = dbapi_conn.execute(_WORK).fetchone()
     except sqlite3.OperationalError:  # no such table: this database has no index
@@ -68,7 +70,7 @@ def flush(dbapi_conn: Any) -> bool:
     return bool(noted or top != upto or topics)
 
 
-def behind(dbapi_conn: Any) -> bool:
+def behind(dbapi_conn: sqlite3.Connection) -> bool:
     """True if writes are noted that no commit has taken into the index (made by a client without it)."""
     try:
         noted, upto, top, topics = dbapi_conn.execute(_WORK).fetchone()
@@ -77,7 +79,7 @@ def behind(dbapi_conn: Any) -> bool:
     return bool(noted or top != upto or topics)
 
 
-def rebuild(dbapi_conn: Any) -> None:
+def rebuild(dbapi_conn: sqlite3.Connection) -> None:
     """Remake the whole index (and the topic names') from the tables, inside the caller's transaction."""
     for statement in _REBUILD:
         dbapi_conn.execute(statement)

@@ -250,7 +250,9 @@ class Views:
         if text:
             from tracker.search import search_database
 
-            hits = await run_in_threadpool(lambda: search_database(self.database, text, limit=SEARCH_SHOWN, **wanted))
+            hits = await run_in_threadpool(lambda: search_database(
+                self.database, text, limit=SEARCH_SHOWN, topic=wanted["topic"], status=wanted["status"],
+                kind=wanted["kind"], field=wanted["field"]))
         menu = await self.topic_menu(wanted["topic"])
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
                            hits=[(hit, _segments(hit.snippet, hit.matches)) for hit in hits], text=text,
