@@ -9,7 +9,6 @@ is scored instead (see `_candidates`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, text
 from sqlalchemy.engine import Connection
@@ -38,7 +37,7 @@ def _topics_naming(conn: Connection, term: Term, relaxed: bool) -> list[str]:
     return [row[0] for row in conn.execute(text(sql), {"q": term.fts(relaxed)})]
 
 
-def _ids(conn: Connection, match: str, where: list[str], params: dict[str, Any], binds: list[BindParameter[Any]],
+def _ids(conn: Connection, match: str, where: list[str], params: dict[str, object], binds: list[BindParameter[object]],
          limit: int) -> list[int]:
     """Ids of items matching `match` that pass `where`, newest first, unranked (cheap)."""
     sql = (f"SELECT i.id FROM search_index JOIN item i ON i.id = search_index.rowid WHERE search_index MATCH :m "
@@ -47,8 +46,8 @@ def _ids(conn: Connection, match: str, where: list[str], params: dict[str, Any],
     return [row[0] for row in conn.execute(statement, {**params, "m": match, "n": limit})]
 
 
-def _candidates(conn: Connection, query: Query, where: list[str], params: dict[str, Any],
-                binds: list[BindParameter[Any]], relaxed: bool, column: str | None) -> tuple[list[int], str]:
+def _candidates(conn: Connection, query: Query, where: list[str], params: dict[str, object],
+                binds: list[BindParameter[object]], relaxed: bool, column: str | None) -> tuple[list[int], str]:
     """A bounded set of items to rank, and the expression to score them with.
 
     Up to CAP matches are all ranked. Beyond that, bm25 over every match would cost far more than a
@@ -64,7 +63,8 @@ def _candidates(conn: Connection, query: Query, where: list[str], params: dict[s
 
 
 def _named_candidates(conn: Connection, query: Query, naming: dict[int, list[str]], where: list[str],
-                      params: dict[str, Any], binds: list[BindParameter[Any]], relaxed: bool) -> tuple[list[int], str]:
+                      params: dict[str, object], binds: list[BindParameter[object]],
+                      relaxed: bool) -> tuple[list[int], str]:
     """Items holding each wanted term in their text or by a topic naming it (the newest CAP), and how to score them."""
     where = list(where)
     params = dict(params)
@@ -86,12 +86,12 @@ def _named_candidates(conn: Connection, query: Query, naming: dict[int, list[str
     return found, " OR ".join(t.fts(relaxed) for t in query.wanted)
 
 
-def ranked(conn: Connection, query: Query, filters: Sequence[str], params: dict[str, Any], *,
+def ranked(conn: Connection, query: Query, filters: Sequence[str], params: dict[str, object], *,
            relaxed: bool, column: str | None, limit: int, leave_out: Sequence[int] = ()) -> list[tuple[int, float]]:
     """(item id, score) of the best `limit` items, best first; `filters` are SQL conditions on item `i`."""
     where = list(filters)
     params = dict(params)
-    binds: list[BindParameter[Any]] = []
+    binds: list[BindParameter[object]] = []
     if leave_out:
         where.append("i.id NOT IN :leave_out")
         params["leave_out"] = list(leave_out)

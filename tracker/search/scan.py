@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.engine import Connection
@@ -21,6 +21,9 @@ from tracker.search.snippets import stem
 from tracker.search.words import CJK_CHARS, CJK_RUN
 from tracker.store.pagetext import unpack
 from tracker.store.tables import fetch_t, item_t, pagetext_t, paper_t, tag_t, topic_t
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 COLUMNS = ("title", "notes", "text", "abstract", "authors")
 _LATIN = "0-9A-Za-z\u00c0-\u024f"
@@ -64,7 +67,7 @@ def _held(patterns: list[re.Pattern[str]], text: str | None) -> bool:
     return bool(text) and all(p.search(text or "") for p in patterns)
 
 
-def fields(row: Any) -> dict[str, str | None]:
+def fields(row: Row) -> dict[str, str | None]:
     """An item row's searchable text by field: the curated title with any page or arXiv title that differs."""
     title = " ".join([row.title, *(other for other in (row.page_title, row.paper_title)
                                    if other and other != row.title)])
@@ -79,7 +82,7 @@ def _topic_names(conn: Connection) -> dict[str, str]:
 
 
 def _rows(conn: Connection, query: Query, filters: Sequence[ColumnElement[bool]], relaxed: bool,
-          named: dict[int, list[str]]) -> Iterator[Any]:
+          named: dict[int, list[str]]) -> Iterator[Row]:
     first = query.wanted[0]
     needles = _needles(first, relaxed)
     if relaxed and first.cjk and len(first.text) > 2:
