@@ -26,9 +26,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
     from scipy.sparse import csr_matrix
 
 # Similarity dominates once there is a reading history; topic and recency order the rest.
@@ -170,7 +172,7 @@ class Ranked:
     reason: str
     similar_to: int | None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """The contract's inbox row (extra keys allowed)."""
         from tracker.timeutil import iso_local
 
@@ -215,7 +217,8 @@ class Model:
         self.unseen_idf = math.log(1 + len(counts)) + 1
         matrix = self._vectors(counts).T.tocsr()  # words x rows
         # Few words (a small or repetitive profile) make a dense product far cheaper than a sparse one.
-        self.matrix: Any = matrix.toarray() if matrix.shape[0] * matrix.shape[1] <= DENSE_CELLS else matrix
+        dense = matrix.shape[0] * matrix.shape[1] <= DENSE_CELLS
+        self.matrix: NDArray[np.float64] | csr_matrix = matrix.toarray() if dense else matrix
         self.slugs = {s: i for i, s in enumerate(sorted({s for r in self.rows for s in r.topics}))}
         self.row_topics = np.zeros((len(self.slugs), len(self.rows)), dtype=np.float32)
         for j, r in enumerate(self.rows):
