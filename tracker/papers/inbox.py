@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.engine import Connection
@@ -26,6 +26,9 @@ from tracker.papers import rank as rankmod
 from tracker.papers.rank import Candidate, Model, Profile, ProfileDoc, Ranked, topic_profile
 from tracker.store import db as dbmod
 from tracker.store.models import Fetch, Paper
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Row
 
 item_t, tag_t, event_t = dbmod.item_t, dbmod.tag_t, dbmod.event_t
 paper_t = Paper.__table__  # type: ignore[attr-defined]
@@ -44,18 +47,18 @@ def _tag_score(origin: str, score: float | None) -> float:
     return 1.0 if origin in ("manual", "query", "section") else float(score or 0.0)
 
 
-def _in_profile() -> Any:
+def _in_profile() -> ColumnElement[bool]:
     return and_(item_t.c.status.in_(PROFILE_STATUSES), item_t.c.retired.is_(False))
 
 
-def _texts(query: Select[Any]) -> Select[Any]:
+def _texts(query: Select) -> Select:
     """`query` over items, with the columns a profile text is made of."""
     return (query.add_columns(item_t.c.title, paper_t.c.abstract, fetch_t.c.title.label("page_title"),
                               func.substr(fetch_t.c.text, 1, PAGE_TEXT_CHARS).label("text"))
             .outerjoin(paper_t, paper_t.c.item_id == item_t.c.id).outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
 
 
-def _text(row: Any) -> str:
+def _text(row: Row) -> str:
     parts = [row.title, row.abstract or "", row.page_title or "", row.text or ""]
     return ". ".join(p for p in parts if p)
 
@@ -69,7 +72,7 @@ def load_candidates(conn: Connection, topic: str | None = None, ids: Sequence[in
     query = (select(item_t.c.id, item_t.c.arxiv_id, item_t.c.title, paper_t.c.abstract, paper_t.c.published)
              .select_from(item_t.outerjoin(paper_t, paper_t.c.item_id == item_t.c.id))
              .where(item_t.c.status == "inbox"))
-    rows: list[Any] = []
+    rows: list[Row] = []
     if ids is None:
         for item_id, slug, origin, score in conn.execute(tag_query):
             tags[item_id][slug] = _tag_score(origin, score)
@@ -165,7 +168,8 @@ class InboxRanking:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._version: int | None = None
-        self._seen: tuple[Any, ...] | None = None  # (last event id, tag fingerprint, retired count)
+        # (last event id, tag fingerprint, retired count)
+        self._seen: tuple[int, tuple[float, ...], int | None] | None = None
         self._model: Model | None = None
         self._scored: dict[int, Ranked] = {}
         self._order: list[Ranked] = []
