@@ -9,11 +9,11 @@ become the 4xx pages. Pages read through `Database.read`, actions write through 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader
@@ -30,11 +30,20 @@ from starlette.staticfiles import StaticFiles
 
 from tracker import items
 from tracker.errors import Busy, NotFound, TrackerError, UsageError
-from tracker.papers.inbox import InboxRanking
+from tracker.papers.inbox import InboxPage, InboxRanking
 from tracker.store.db import Database, utcnow
 from tracker.store.states import KINDS, STATUSES
 from tracker.web.cache import DataVersion, KeptValues
 from tracker.web.security import Guard, GuardMiddleware
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from sqlalchemy.pool import ConnectionPoolEntry
+
+    from tracker.report.progress import TopicProgress
+    from tracker.search import Hit
+    from tracker.store.pagetext import PageText
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
@@ -161,7 +170,7 @@ class Views:
         from tracker.report.progress import compute_progress
 
         progress = await self.kept_read(("progress",), compute_progress)
-        groups: dict[int, list[Any]] = {}
+        groups: dict[int, list[TopicProgress]] = {}
         for topic in progress.topics:
             groups.setdefault(topic.group, []).append(topic)
         return self.render(request, "outline.html", nav="outline", title="Outline", progress=progress,
@@ -183,7 +192,7 @@ class Views:
         """Everything about one item, with its mark, note and tag forms."""
         ref = request.path_params["ref"]
 
-        def work(conn: Connection) -> tuple[items.ItemDetail, Any]:
+        def work(conn: Connection) -> tuple[items.ItemDetail, PageText | None]:
             detail = items.show_item(conn, ref)
             return detail, _page_text(conn, detail.item.id)
 
@@ -200,7 +209,7 @@ class Views:
 
         version = self.version.current()
 
-        def work(conn: Connection) -> Any:
+        def work(conn: Connection) -> InboxPage:
             if topic is not None:
                 check_topic(conn, topic)
             return self.inbox.page(conn, topic, (page - 1) * INBOX_PAGE, INBOX_PAGE, version=version)
@@ -246,7 +255,7 @@ class Views:
         params = request.query_params
         wanted = {name: params.get(name) or None for name in ("topic", "status", "kind", "field")}
         text = params.get("q", "").strip()
-        hits: list[Any] = []
+        hits: list[Hit] = []
         if text:
             from tracker.search import search_database
 
@@ -348,7 +357,8 @@ class Views:
                            message=message)
 
 
-def create_app(database: Database, host: str = "127.0.0.1", port: int = 8765, guard: Guard | None = None) -> Any:
+def create_app(database: Database, host: str = "127.0.0.1", port: int = 8765,
+               guard: Guard | None = None) -> GuardMiddleware:
     """The ASGI application serving `database` at http://host:port (the address requests must name)."""
     guard = guard or Guard(host=host, port=port)
     _lean_connections(database)
@@ -386,7 +396,7 @@ def _lean_connections(database: Database) -> None:
     if not database.is_sqlite:
         return
 
-    def lean(dbapi_conn: Any, record: Any) -> None:
+    def lean(dbapi_conn: sqlite3.Connection, record: ConnectionPoolEntry) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA cache_size = -{SERVER_CACHE_KIB}")
         cursor.execute("PRAGMA mmap_size = 0")
@@ -418,7 +428,7 @@ def _page(request: Request) -> int:
     return int(text)
 
 
-def _query(**params: Any) -> str:
+def _query(**params: str | int | None) -> str:
     return "?" + urlencode({k: v for k, v in params.items() if v is not None})
 
 
@@ -435,7 +445,7 @@ def _topic_items(conn: Connection, slug: str, limit: int) -> list[items.ItemView
     return items.list_items(conn, topic=slug, limit=limit)
 
 
-def _page_text(conn: Connection, item_id: int) -> Any:
+def _page_text(conn: Connection, item_id: int) -> PageText | None:
     """The offline text of an item's page, where the crawler kept one."""
     try:
         from tracker.store.pagetext import read_text
@@ -444,7 +454,7 @@ def _page_text(conn: Connection, item_id: int) -> Any:
     return read_text(conn, item_id)
 
 
-def _segments(snippet: str, offsets: Any) -> list[tuple[str, bool]]:
+def _segments(snippet: str, offsets: Iterable[Sequence[int]] | None) -> list[tuple[str, bool]]:
     """A search snippet cut into (text, is_match) pieces, so the template escapes each and bolds matches."""
     out, at = [], 0
     for start, end in sorted(tuple(pair) for pair in (offsets or [])):
