@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from tracker.store.pagetext import PageText
 
 T = TypeVar("T")
+P = ParamSpec("P")
 HERE = Path(__file__).resolve().parent
 TOPIC_PAGE = 200
 INBOX_PAGE = 50
@@ -81,14 +82,14 @@ class Views:
 
     # --- plumbing -------------------------------------------------------------------------
 
-    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def read(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn(conn, ...)` in a read transaction, off the event loop."""
         def work() -> T:
             with self.database.read() as conn:
                 return fn(conn, *args, **kwargs)
         return await run_in_threadpool(work)
 
-    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def write(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn(conn, ...)` in one write transaction, off the event loop."""
         def work() -> T:
             with self.database.write() as conn:
@@ -128,7 +129,7 @@ class Views:
             self.kept.put(key, version, found)
         return cast(T, found)
 
-    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def render(self, request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
         """A page from its template, with what every page shows (the bar, the form token)."""
         html = self.templates.get_template(name).render(
             csrf=self.guard.token, q=request.query_params.get("q", ""), here=_here(request),
@@ -154,7 +155,7 @@ class Views:
             raise Refused(403, "the form's token is missing or out of date: reload the page and try again")
         return fields
 
-    def done(self, request: Request, fields: dict[str, list[str]], fallback: str, **result: Any) -> Response:
+    def done(self, request: Request, fields: dict[str, list[str]], fallback: str, **result: object) -> Response:
         """After an action: JSON for the page's script, else back to the page it came from."""
         if _wants_json(request):
             return JSONResponse({"ok": True, **result})
