@@ -9,7 +9,7 @@ become the 4xx pages. Pages read through `Database.read`, actions write through 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
@@ -120,7 +120,7 @@ class Views:
             menu = menu.replace(options[selected], options[selected].replace("\">", "\" selected>", 1), 1)
         return Markup(menu)
 
-    async def kept_read(self, key: tuple[Any, ...], fn: Callable[..., T], *args: Any) -> T:
+    async def kept_read(self, key: tuple[Hashable, ...], fn: Callable[..., T], *args: Any) -> T:
         """`read(fn, ...)`, kept until the database next changes."""
         version = self.version.current()
         found = self.kept.get(key, version)
