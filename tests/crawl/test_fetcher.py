@@ -493,3 +493,77 @@ def test_a_spent_rate_limit_holds_the_hosts_next_request_until_it_resets(server:
     server.routes["/api"] = limited
     fetch([server.url("/api")] * 2, Settings(delay=0, per_host=1, robots=False))
     assert len(starts) == 2 and starts[1] >= int(starts[0]) + 2 - 0.05
+
+
+def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
+    """Keep-alive promised, then the server hangs up while the connection is idle: the next request opens a
+    fresh connection instead of failing on the dead one."""
+    def once(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+
+    raw = RawServer(once)
+    try:
+        got = fetch([raw.url + f"/{i}" for i in range(3)], Settings(concurrency=1, per_host=1, delay=0.2, timeout=3,
+                                                                     robots=False))
+    finally:
+        raw.stop()
+    assert [(r.state, r.body) for r in got] == [("ok", b"ok")] * 3
+    assert raw.connections == 3
+
+
+class _TLSServer:
+    """A loopback HTTPS server with a certificate from a throwaway authority (trustme)."""
+
+    def __init__(self, context: object) -> None:
+        import ssl
+        import threading
+        from http.server import ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                reply(200, f"<title>secure {self.path}</title>")(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        assert isinstance(context, ssl.SSLContext)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"https://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_https_is_verified_against_the_trusted_authorities(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """An authority the machine does not trust is refused (an error, not an exception escaping); one it is told
+    to trust (SSL_CERT_FILE, as httpx reads it) is accepted, and its connection kept alive."""
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(server_side)
+    server = _TLSServer(server_side)
+    try:
+        refused = one(server.url + "/a")
+        assert refused.state == "error" and "certificate" in (refused.error or "").lower()
+        bundle = tmp_path / "ca.pem"
+        authority.cert_pem.write_to_path(str(bundle))
+        monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+        got = fetch([server.url + "/a", server.url + "/b"], Settings(concurrency=1, per_host=1, delay=0, robots=False))
+        assert [(r.state, r.body) for r in got] == [("ok", b"<title>secure /a</title>"),
+                                                    ("ok", b"<title>secure /b</title>")]
+    finally:
+        server.stop()
+
+
+def test_a_host_name_that_cannot_be_a_host_name_is_an_error_not_offline() -> None:
+    response = one("http://" + "a" * 64 + ".example/page")  # a label over 63 characters: IDNA refuses it
+    assert response.state == "error" and response.cause is None and "invalid host name" in (response.error or "")

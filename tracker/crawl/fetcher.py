@@ -153,6 +153,8 @@ class _Network:
 
     async def judge(self, failure: netguard.LookupFailed) -> _Fail:
         """What a failed lookup means, once another name resolved or none is left to try."""
+        if failure.invalid:
+            return _Fail("error", f"invalid host name {failure.host[:80]}")
         async with self.changed:
             await self.changed.wait_for(lambda: self.resolved or self.pending == 0)
         if not self.resolved:

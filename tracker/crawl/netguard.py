@@ -52,11 +52,12 @@ _UNKNOWN_NAME = {getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") 
 
 
 class LookupFailed(Exception):
-    """A host name could not be resolved; `unknown` when the answer was that the name does not exist."""
+    """A host name could not be resolved: `unknown` when the answer was that the name does not exist,
+    `invalid` when it is no host name at all (one that IDNA cannot encode, say)."""
 
-    def __init__(self, host: str, unknown: bool) -> None:
+    def __init__(self, host: str, unknown: bool, invalid: bool = False) -> None:
         super().__init__(host)
-        self.host, self.unknown = host, unknown
+        self.host, self.unknown, self.invalid = host, unknown, invalid
 
 
 async def system_resolver(host: str) -> list[str]:
@@ -76,7 +77,9 @@ async def host_class(host: str, resolve: Resolver = system_resolver) -> str:
         addresses = await resolve(host)
     except socket.gaierror as exc:
         raise LookupFailed(host, unknown=exc.errno in _UNKNOWN_NAME) from None
-    except (OSError, UnicodeError):
+    except UnicodeError:
+        raise LookupFailed(host, unknown=False, invalid=True) from None
+    except OSError:
         raise LookupFailed(host, unknown=False) from None
     classes = {address_class(address) for address in addresses}
     if not classes:
