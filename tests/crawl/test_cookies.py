@@ -7,11 +7,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from tests.conftest import LocalServer, reply
 from tests.crawl.test_crawl_cmd import FAST
-from tracker.crawl.run import fetch_t
+from tests.crawl.test_offline import fetch_rows, import_links
 from tracker.store import db as dbmod
 
 SECRET = "2|1:0|10:1700000000|4:z_c0|92:c2VjcmV0LWxvZ2luLXZhbHVl"
@@ -60,19 +59,6 @@ def proxied(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> LocalServer
     return server
 
 
-def _import(cli, tmp_path: Path, urls: list[str]) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "l.md"
-    path.write_text("".join(f"- [page {i}]({url})\n" for i, url in enumerate(urls)), encoding="utf-8")
-    cli("import", str(path))
-
-
-def _rows(database: dbmod.Database) -> dict[str, dict[str, object]]:
-    item_t = dbmod.item_t
-    with database.read() as conn:
-        rows = conn.execute(select(item_t.c.url, fetch_t).join(fetch_t, fetch_t.c.item_id == item_t.c.id)).all()
-    return {row.url: dict(row._mapping) for row in rows}
-
-
 def _database_bytes(db_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
 
@@ -80,7 +66,7 @@ def _database_bytes(db_path: Path) -> bytes:
 def test_with_the_learners_cookies_zhihu_pages_are_read(cli, proxied: LocalServer, tmp_path: Path,
                                                         database: dbmod.Database, db_path: Path) -> None:
     seen = zhihu(proxied)
-    _import(cli, tmp_path, [QUESTION, COLUMN])
+    import_links(cli, tmp_path, [QUESTION, COLUMN])
     without = cli.json("crawl", *FAST)
     assert without["blocked"] == 2 and seen == [None, None]
     result = cli("crawl", "--force", "--cookies", str(cookies_file(tmp_path)), *FAST, "--json")
@@ -98,7 +84,7 @@ def test_with_the_learners_cookies_zhihu_pages_are_read(cli, proxied: LocalServe
 def test_the_cookies_file_can_come_from_the_environment(cli, proxied: LocalServer, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     zhihu(proxied)
-    _import(cli, tmp_path, [QUESTION])
+    import_links(cli, tmp_path, [QUESTION])
     monkeypatch.setenv("TRACKER_COOKIES", str(cookies_file(tmp_path)))
     assert cli.json("crawl", *FAST)["ok"] == 1
 
@@ -106,10 +92,10 @@ def test_the_cookies_file_can_come_from_the_environment(cli, proxied: LocalServe
 def test_a_wall_although_the_login_was_sent_is_a_login_expired(cli, proxied: LocalServer, tmp_path: Path,
                                                                database: dbmod.Database) -> None:
     seen = zhihu(proxied, valid="a-newer-login")  # the site no longer takes the exported one
-    _import(cli, tmp_path, [QUESTION, COLUMN])
+    import_links(cli, tmp_path, [QUESTION, COLUMN])
     summary = cli.json("crawl", "--cookies", str(cookies_file(tmp_path)), *FAST)
     assert summary["blocked"] == 2 and all(SECRET in (cookie or "") for cookie in seen)
-    rows = _rows(database)
+    rows = fetch_rows(database)
     assert {rows[QUESTION]["error"], rows[COLUMN]["error"]} == {"login expired"}
 
 
@@ -123,7 +109,7 @@ def test_a_cookie_never_follows_a_redirect_to_another_site(cli, proxied: LocalSe
     moved = "http://www.zhihu.com/question/2"
     proxied.routes[moved] = reply(302, b"", {"Location": "http://links.example.org/landing"})
     proxied.routes["http://links.example.org/landing"] = landing
-    _import(cli, tmp_path, [moved])
+    import_links(cli, tmp_path, [moved])
     result = cli("crawl", "--cookies", str(cookies_file(tmp_path)), *FAST, "--json")
     assert json.loads(result.stdout)["checked"] == 1
     assert elsewhere == {"cookie": None}
@@ -136,7 +122,7 @@ def test_a_cookie_for_one_domain_goes_to_no_other(cli, proxied: LocalServer, tmp
     other = "http://notes.example.org/post"
     got: list[str | None] = []
     proxied.routes[other] = lambda req: (got.append(req.headers.get("Cookie")), reply(200, "<title>n</title>")(req))
-    _import(cli, tmp_path, [QUESTION, other])
+    import_links(cli, tmp_path, [QUESTION, other])
     assert cli.json("crawl", "--cookies", str(cookies_file(tmp_path)), *FAST)["ok"] == 2
     assert got == [None] and SECRET in (seen[0] or "")
 
@@ -156,8 +142,8 @@ def _bad_files(tmp_path: Path) -> dict[str, Path]:
 def test_a_bad_cookies_file_is_one_error_line_and_nothing_is_crawled(cli, proxied: LocalServer, tmp_path: Path,
                                                                      database: dbmod.Database, kind: str) -> None:
     seen = zhihu(proxied)
-    _import(cli, tmp_path, [QUESTION])
+    import_links(cli, tmp_path, [QUESTION])
     result = cli("crawl", "--cookies", str(_bad_files(tmp_path)[kind]), *FAST, code=2)
     assert result.stderr.startswith("error:") and result.stderr.count("\n") == 1 and result.stdout == ""
     assert SECRET not in result.stderr and "Traceback" not in result.stderr
-    assert seen == [] and _rows(database) == {}
+    assert seen == [] and fetch_rows(database) == {}

@@ -33,13 +33,15 @@ def _resolver(known: dict[str, str], unknown: set[str] | None = None, calls: lis
     return resolve
 
 
-def _import(cli, tmp_path: Path, urls: list[str]) -> None:  # type: ignore[no-untyped-def]
+def import_links(cli, tmp_path: Path, urls: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Import a one-list outline of `urls` (shared by the crawl tests that need real items)."""
     path = tmp_path / "l.md"
     path.write_text("".join(f"- [page {i}]({url})\n" for i, url in enumerate(urls)), encoding="utf-8")
     cli("import", str(path))
 
 
-def _rows(database: dbmod.Database) -> dict[str, dict[str, object]]:
+def fetch_rows(database: dbmod.Database) -> dict[str, dict[str, object]]:
+    """Each crawled item's fetch row, by URL."""
     item_t = dbmod.item_t
     with database.read() as conn:
         rows = conn.execute(select(item_t.c.url, fetch_t).join(fetch_t, fetch_t.c.item_id == item_t.c.id)).all()
@@ -52,13 +54,13 @@ def test_a_crawl_with_no_network_records_offline_without_backing_off(
 
     monkeypatch.setattr(netguard, "system_resolver", _resolver({}))  # every lookup fails
     urls = ["http://www.zhihu.com/question/1", "https://blog.csdn.net/a/article/details/2", "http://notes.example/3"]
-    _import(cli, tmp_path, urls)
+    import_links(cli, tmp_path, urls)
     with database.write() as conn:  # one of them had failed once before
         conn.execute(fetch_t.insert().values(item_id=3, state="error", checked_at=dbmod.utcnow(), attempts=1,
                                              next_due=dbmod.utcnow() - timedelta(minutes=1), error="HTTP 500"))
     summary = cli.json("crawl", *FAST)
     assert (summary["checked"], summary["error"], summary["offline"], summary["gone"]) == (3, 3, 3, 0)
-    rows = _rows(database)
+    rows = fetch_rows(database)
     assert {row["error"] for row in rows.values()} == {"offline"}
     assert [rows[url]["attempts"] for url in urls] == [0, 0, 1]  # no back-off advanced
     shown = cli.json("show", urls[0])
@@ -81,7 +83,7 @@ def test_an_unknown_name_while_others_resolve_is_gone_only_when_still_unknown_a_
     resolve = _resolver({"localhost": "127.0.0.1"}, unknown={"gone.example"})
     first = crawl(database, SETTINGS, resolve=resolve)
     assert (first.ok, first.error, first.gone, first.offline) == (1, 1, 0, 0)
-    row = _rows(database)[missing]
+    row = fetch_rows(database)[missing]
     assert row["state"] == "error" and "gone.example" in str(row["error"]) and row["dns_missing_since"]
     assert row["attempts"] == 1 and row["next_due"] - row["checked_at"] == timedelta(days=1)
 
@@ -95,11 +97,11 @@ def test_an_unknown_name_while_others_resolve_is_gone_only_when_still_unknown_a_
     due_again(timedelta(days=1, minutes=5))
     later = crawl(database, SETTINGS, force=True, resolve=resolve)
     assert (later.gone, later.ok) == (1, 1)
-    assert _rows(database)[missing]["state"] == "gone"
+    assert fetch_rows(database)[missing]["state"] == "gone"
     # The name comes back: the count starts over.
     back = crawl(database, SETTINGS, force=True, resolve=_resolver({"localhost": "127.0.0.1",
                                                                      "gone.example": "127.0.0.1"}))
-    assert back.gone == 0 and _rows(database)[missing]["dns_missing_since"] is None
+    assert back.gone == 0 and fetch_rows(database)[missing]["dns_missing_since"] is None
 
 
 def test_an_unknown_name_with_no_other_name_resolving_is_offline_not_gone(server: LocalServer,
@@ -113,7 +115,7 @@ def test_an_unknown_name_with_no_other_name_resolving_is_offline_not_gone(server
                                                   added_at=dbmod.utcnow()) for n, u in enumerate(urls)])
     summary = crawl(database, SETTINGS, resolve=_resolver({}, unknown={"gone.example"}))
     assert (summary.ok, summary.offline, summary.gone) == (1, 1, 0)
-    assert _rows(database)["http://gone.example/page"]["dns_missing_since"] is None
+    assert fetch_rows(database)["http://gone.example/page"]["dns_missing_since"] is None
 
 
 def test_behind_a_proxy_no_name_is_looked_up_here(server: LocalServer, database: dbmod.Database,
