@@ -130,11 +130,11 @@ def time_crawl(db: Path, part: str = "all") -> None:
     if part in ("read", "store"):
         run.keep_text = lambda *args: False
     if part == "read":
-        def count_only(ledger: run._Ledger, marks: object) -> None:
+        def count_only(ledger: run._Ledger) -> None:
             ledger.summary.ok += sum(outcome.state == "ok" for _item, outcome in ledger.held)
             ledger.held.clear()
 
-        run._Ledger._commit = count_only  # type: ignore[assignment,method-assign]
+        run._Ledger.flush = count_only  # type: ignore[method-assign]
     with database.read() as conn:
         items, _ = run.due_items(conn, dbmod.utcnow(), False)
     requests = run.interleave(list(run.requests_for(items, config.endpoints(), False)), lambda r: host_key(r.url))

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from tracker.errors import Busy, DatabaseError
 
@@ -25,7 +25,8 @@ def lock_path_for(db_url: str, fallback_dir: Path) -> Path:
     return fallback_dir / "sync.lock"
 
 
-def _try_lock(handle: IO[str]) -> bool:
+def try_lock(handle: IO[Any]) -> bool:
+    """Take the lock on an open file without waiting; False if another process holds it."""
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         import msvcrt
 
@@ -57,7 +58,7 @@ def exclusive(path: Path, what: str = "sync") -> Iterator[None]:
         raise DatabaseError(f"cannot take the {what} lock {path}: {exc.strerror or exc} "
                             "(the lock lives beside the database: is its folder read-only?)") from None
     with handle:
-        if not _try_lock(handle):
+        if not try_lock(handle):
             raise Busy(f"another tracker {what} is running (lock {path}); try again when it has finished")
         with contextlib.suppress(OSError):  # the pid is for people reading the file; a full disk may refuse it
             handle.seek(0)

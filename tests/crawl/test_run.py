@@ -37,8 +37,9 @@ def _import(tmp_path: Path, urls: list[str], env: dict[str, str]) -> None:
 
 
 def test_a_page_that_kills_the_reader_is_an_error_the_next_run_skips(server: LocalServer, tmp_path: Path) -> None:
-    """The crawl's process really dies (as a segfault in lxml would end it); nothing read before is lost,
-    the page that killed it is recorded as such, and the next crawl reads the rest and leaves it alone."""
+    """The crawl's process really dies (as a segfault in lxml would end it); nothing committed before is
+    lost, the next crawl records the page that killed it as such (without fetching it again), reads the
+    rest, and leaves no reading mark behind."""
     server.routes["*"] = reply(200, PAGE)
     urls = [server.url(f"/crash/{i}" if i == 6 else f"/p/{i}") for i in range(12)]
     db = tmp_path / "c.db"
@@ -49,13 +50,15 @@ def test_a_page_that_kills_the_reader_is_an_error_the_next_run_skips(server: Loc
     done = subprocess.run([sys.executable, str(script), f"sqlite:///{db}"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 139, done.stderr[-2000:]
+    marks = list(tmp_path.glob("c.db.reading.*"))
+    assert len(marks) == 1 and marks[0].read_text().strip().isdigit()  # the page it died on
     listed = {i["url"]: i for i in json.loads(run_tracker("list", "--json", env=env).stdout)}
-    crashed = json.loads(run_tracker("show", urls[6], "--json", env=env).stdout)
-    assert crashed["fetch"]["state"] == "error"
     stored_ok = [url for url, i in listed.items() if i["fetch"] and i["fetch"]["state"] == "ok"]
-    assert stored_ok and urls[6] not in stored_ok
+    assert urls[6] not in stored_ok
+    asked = len(server.requests)
     rest = json.loads(run_tracker("crawl", "--json", "--delay", "0", "--per-host", "2", env=env).stdout)
     assert rest["checked"] == len(urls) - len(stored_ok) - 1 and rest["ok"] == rest["checked"]
+    assert "/crash/6" not in [path for _method, path, _headers in server.requests[asked:]]
     again = {i["url"]: i["fetch"] for i in json.loads(run_tracker("list", "--json", env=env).stdout)}
     assert all(again[url]["state"] == "ok" for url in urls if url != urls[6])
     assert again[urls[6]]["state"] == "error"
@@ -63,6 +66,8 @@ def test_a_page_that_kills_the_reader_is_an_error_the_next_run_skips(server: Loc
         reason = conn.exec_driver_sql("SELECT f.error FROM fetch f JOIN item i ON i.id = f.item_id "
                                       "WHERE i.url = ?", (urls[6],)).scalar_one()
     assert reason == "crashed the reader"
+    assert not list(tmp_path.glob("c.db.reading.*"))
+    assert json.loads(run_tracker("crawl", "--json", env=env).stdout)["checked"] == 0  # backed off
 
 
 def _items(database: dbmod.Database, server: LocalServer, paths: list[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields, replace
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import config, urls
 from tracker.crawl.fetcher import NXDOMAIN, OFFLINE, Request, Response, ResponseStream, host_key
+from tracker.crawl.marks import ReadingMark, left_behind, marks_prefix
 from tracker.crawl.netguard import Resolver
 from tracker.crawl.reading import Outcome, failed, read_safely, start_reader
 from tracker.crawl.settings import Settings
@@ -44,6 +46,9 @@ DNS_GONE_AFTER = timedelta(days=1)
 # Seconds into a crawl at which reading is prepared: by then the first requests are out, and their
 # answers take longer than that to come.
 PREPARE_AFTER = 0.03
+# At most this many pages' outcomes, or this long, between commits.
+HOLD_PAGES = 100
+HOLD_SECONDS = 1.0
 WRITE_CACHE_KIB = 4096  # each batch writes a few rows; a big cache only holds pages never read again
 # Statuses whose items the crawler visits: everything on the reading list, not the paper inbox.
 CRAWLED_STATUSES = ("unread", "reading", "digested", "skipped")
@@ -92,26 +97,42 @@ _WITH_FETCH = item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id)
 _CRAWLED = (item_t.c.url.is_not(None), item_t.c.retired.is_(False), item_t.c.status.in_(CRAWLED_STATUSES))
 
 
-def due_items(conn: Connection, now: datetime, force: bool) -> tuple[list[Due], int]:
-    """Items whose URL should be fetched now, and how many with a URL are not due (skipped)."""
+def _known(conn: Connection, *where: Any) -> list[tuple[Any, ...]]:
+    """Crawled items' rows with what their last fetch left, in id order."""
     query = (select(item_t.c.id, item_t.c.url, item_t.c.parent_id, fetch_t.c.etag, fetch_t.c.last_modified,
                     fetch_t.c.attempts, fetch_t.c.next_due, fetch_t.c.item_id.label("fetched"),
                     fetch_t.c.dns_missing_since)
-             .select_from(_WITH_FETCH).where(*_CRAWLED).order_by(item_t.c.id))
-    due, skipped = [], 0
+             .select_from(_WITH_FETCH).where(*_CRAWLED, *where).order_by(item_t.c.id))
     # One fetchall, and rows unpacked as tuples: a driver call and attribute lookups per row were
     # most of this query's time, which a crawl spends before its first request goes out.
-    for item_id, url, parent_id, etag, last_modified, attempts, next_due, fetched, missing in \
-            conn.execute(query).all():
+    return [tuple(row) for row in conn.execute(query).all()]
+
+
+def _due(row: tuple[Any, ...]) -> Due:
+    item_id, url, parent_id, etag, last_modified, attempts, _next_due, fetched, missing = row
+    return Due(id=item_id, url=url, parent_id=parent_id, etag=etag, last_modified=last_modified,
+               attempts=attempts or 0, fetched=fetched is not None, dns_missing_since=missing)
+
+
+def due_items(conn: Connection, now: datetime, force: bool) -> tuple[list[Due], int]:
+    """Items whose URL should be fetched now, and how many with a URL are not due (skipped)."""
+    due, skipped = [], 0
+    for row in _known(conn):
+        url, next_due, fetched = row[1], row[6], row[7]
         if not _crawlable(url):
             skipped += 1
-            continue
-        if force or fetched is None or next_due is None or next_due <= now:
-            due.append(Due(id=item_id, url=url, parent_id=parent_id, etag=etag, last_modified=last_modified,
-                           attempts=attempts or 0, fetched=fetched is not None, dns_missing_since=missing))
+        elif force or fetched is None or next_due is None or next_due <= now:
+            due.append(_due(row))
         else:
             skipped += 1
     return due, skipped
+
+
+def record_crashes(database: dbmod.Database, item_ids: list[int], now: datetime) -> None:
+    """Record the pages that ended a crawl's process while it read them (see `tracker.crawl.marks`)."""
+    with database.write() as conn:
+        crashed = [_due(row) for row in _known(conn, item_t.c.id.in_(item_ids))]
+        store(conn, [(item, failed(item.url, CRASHED)) for item in crashed], now, 0)
 
 
 def interleave(items: Iterable[T], host_of: Callable[[T], str]) -> list[T]:
@@ -247,6 +268,10 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
     cookies_file = config.cookies_file(cookies)
     jar = load_cookies(cookies_file) if cookies_file else None
     now = now or dbmod.utcnow()
+    marks = marks_prefix(database.url, config.user_data_dir())
+    crashed = left_behind(marks)
+    if crashed:
+        record_crashes(database, crashed, now)
     with database.read() as conn:
         items, skipped = due_items(conn, now, force)
         defs = topics.topic_defs(conn)
@@ -259,7 +284,7 @@ def crawl(database: dbmod.Database, settings: Settings, *, force: bool = False, 
     hosts = {req.url: host_key(req.url) for req in requests}
     jobs = [Job(request=req, item=by_id[req.key], classify=req.key not in tagged)
             for req in interleave(requests, lambda req: hosts[req.url])]
-    with _Ledger(database, summary, child_cap, len(jobs), progress) as ledger:
+    with ReadingMark(marks) as mark, _Ledger(database, summary, child_cap, len(jobs), progress, mark) as ledger:
         asyncio.run(_fetch_and_read(jobs, settings, ledger, reader, lambda: _prepare_reading(defs), jar,
                                     resolve or system_resolver))
     return summary
@@ -280,19 +305,20 @@ Reader = Callable[[str, bool, Response, bool], Outcome]
 class _Ledger:
     """Stores what the crawl learns, committing as it goes.
 
-    Before a page is read its item is recorded as having crashed the reader, in a committed row: the
-    reader (lxml) is C code, and if a page takes the whole process down, that row is what the next
-    run finds, so the page is not read again before its back-off and every later crawl goes on. The
-    page's real outcome replaces the row once it is read, in the same transaction as the next
-    page's mark when one is waiting, else at once.
+    Outcomes are held and committed together whenever no other response is waiting to be read, and
+    at least every `HOLD_PAGES` pages or `HOLD_SECONDS`, whichever comes first: a commit costs more
+    than storing a page, and a crawl killed at any moment loses at most what it held. Each page is
+    noted in the crawl's reading mark (`tracker.crawl.marks`) while it is read, so that a page that
+    takes the whole process down is known to the next run, which records it instead of reading it.
     """
 
     def __init__(self, database: dbmod.Database, summary: CrawlSummary, child_cap: int, total: int,
-                 progress: Callable[[int, int], None] | None) -> None:
+                 progress: Callable[[int, int], None] | None, mark: ReadingMark) -> None:
         self.database, self.summary, self.child_cap = database, summary, child_cap
-        self.total, self.progress = total, progress
+        self.total, self.progress, self.mark = total, progress, mark
         self.held: list[tuple[Due, Outcome]] = []
         self.conn: Connection | None = None
+        self.committed_at = time.monotonic()
 
     def __enter__(self) -> _Ledger:
         # One connection for the whole crawl, its page cache capped once and the file not mapped: a
@@ -317,35 +343,31 @@ class _Ledger:
             self.conn.close()
 
     def read(self, job: Job, response: Response, reader: Reader) -> None:
-        """Mark the job's item as being read (committing what was read before it), read the page, and hold
-        its outcome for the next commit."""
-        self._commit([(job.item, failed(job.item.url, CRASHED))])
-        item = replace(job.item, fetched=True)  # its row exists now
-        outcome = reader(item.url, item.parent_id is not None, response, job.classify)
-        self.held.append((item, settle_dns(item, outcome, dbmod.utcnow())))
+        """Read the page, noted in the reading mark while it is, and hold its outcome for the next commit."""
+        self.mark.reading(job.item.id)
+        outcome = reader(job.item.url, job.item.parent_id is not None, response, job.classify)
+        self.mark.done()
+        self.held.append((job.item, settle_dns(job.item, outcome, dbmod.utcnow())))
+        if len(self.held) >= HOLD_PAGES or time.monotonic() - self.committed_at >= HOLD_SECONDS:
+            self.flush()
 
     def flush(self) -> None:
         """Commit every outcome still held."""
-        if self.held:
-            self._commit([])
-
-    def _commit(self, marks: list[tuple[Due, Outcome]]) -> None:
         held, self.held = self.held, []
+        self.committed_at = time.monotonic()
+        if not held:
+            return
         conn = self.conn
         assert conn is not None, "a ledger is used inside its with block"
         conn.info["immediate"] = True  # BEGIN IMMEDIATE, as Database.write takes it
         with conn.begin():
-            now = dbmod.utcnow()
-            if held:
-                self.summary.discovered += store(conn, held, now, self.child_cap)
-            if marks:
-                store(conn, marks, now, 0)
+            self.summary.discovered += store(conn, held, dbmod.utcnow(), self.child_cap)
         for _item, outcome in held:
             self.summary.checked += 1
             setattr(self.summary, outcome.state, getattr(self.summary, outcome.state) + 1)
             if outcome.cause == OFFLINE:
                 self.summary.offline += 1
-        if held and self.progress is not None:
+        if self.progress is not None:
             self.progress(self.summary.checked, self.total)
 
 
