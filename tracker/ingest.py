@@ -7,14 +7,15 @@ an entry that left the outline is retired, never deleted, so its history stays.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypedDict
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection, Row
@@ -207,6 +208,28 @@ def import_files(database: dbmod.Database, paths: Iterable[Path], retire: bool =
     `RETIRE_FREELY`) at once is refused, with nothing written, unless `retire` is True: a
     broken or truncated file must not retire the learner's list.
     """
+    with _collector_paused():
+        return _import_files(database, list(paths), retire)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Run with Python's cyclic garbage collector off, and turn it back on after.
+
+    An import keeps a million small objects alive until it ends (entries, rows), none of them
+    garbage, and the collector's full passes would walk them all several times over.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _import_files(database: dbmod.Database, paths: list[Path], retire: bool) -> ImportSummary:
     with database.read() as conn:
         known = {r.name: r.digest for r in conn.execute(select(outline_t.c.name, outline_t.c.digest))}
     sources = [load_source(path, known) for path in paths]
@@ -274,6 +297,7 @@ def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary, retir
 def _sync_topics(conn: Connection, outline_id: int, topics: list[TopicDef]) -> None:
     existing = {r.slug: r.id for r in conn.execute(
         select(topic_t.c.slug, topic_t.c.id).where(topic_t.c.outline_id == outline_id))}
+    added = []
     for pos, topic in enumerate(topics):
         values = dict(title=topic.title, parent=topic.parent, group_no=topic.group, position=pos,
                       outline_id=outline_id, aliases=json.dumps(list(topic.aliases), ensure_ascii=False),
@@ -281,7 +305,9 @@ def _sync_topics(conn: Connection, outline_id: int, topics: list[TopicDef]) -> N
         if topic.slug in existing:
             conn.execute(update(topic_t).where(topic_t.c.id == existing.pop(topic.slug)).values(**values))
         else:
-            conn.execute(topic_t.insert().values(slug=topic.slug, **values))
+            added.append(dict(slug=topic.slug, **values))
+    # In outline order, as one statement: an outline without a topics file has a topic per heading.
+    dbmod.bulk_insert(conn, topic_t, added)
     if existing:
         gone = list(existing)
         conn.execute(delete(topic_t).where(topic_t.c.slug.in_(gone)))
@@ -307,21 +333,22 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
         item_t.c.key, item_t.c.id, item_t.c.title, item_t.c.kind, item_t.c.section, item_t.c.position,
         item_t.c.retired, item_t.c.outline_id, item_t.c.source, item_t.c.status,
     )) if r.key in wanted}
-    new_rows: list[_NewItem] = []
-    done_keys: list[str] = []
+    new_rows: list[tuple[object, ...]] = []
+    new_tags: list[tuple[str, str, str]] = []  # key, title, section of each new row
+    done: list[int] = []  # indexes in new_rows of the entries ticked in the outline
     touched: dict[int, tuple[str, str, str]] = {}
+    sections = _Sections()
     for entry in entries:
         old = existing.get(entry.key)
         if old is None:
-            status = "digested" if entry.done else "unread"
-            new_rows.append(_NewItem(
-                key=entry.key, url=entry.url, arxiv_id=entry.arxiv_id, title=entry.title, kind=entry.kind,
-                status=status, source="outline", outline_id=outline_id, section=_section(entry),
-                position=entry.position, retired=False, notes="", added_at=now,
-                status_at=now if entry.done else None, digested_at=now if entry.done else None,
-            ))
+            section = sections[entry.section]
             if entry.done:
-                done_keys.append(entry.key)
+                done.append(len(new_rows))
+            when = now if entry.done else None
+            new_rows.append((entry.key, entry.url, entry.arxiv_id, entry.title, entry.kind,
+                             "digested" if entry.done else "unread", "outline", outline_id, section,
+                             entry.position, False, "", now, when, when))
+            new_tags.append((entry.key, entry.title, section))
             continue
         if old.outline_id not in (None, outline_id) and old.source == "outline" and not old.retired:
             summary.unchanged += 1  # curated by another outline that still lists it: that one owns it
@@ -335,46 +362,37 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
         if set(changes) - {"position"} or old.status in ("inbox", "dismissed"):
             summary.updated += 1
             if "title" in changes or old.retired or first:  # first: taken over, never tagged by this outline
-                touched[old.id] = (entry.key, entry.title, _section(entry))
+                touched[old.id] = (entry.key, entry.title, sections[entry.section])
         else:
             summary.unchanged += 1
     if new_rows:
         ids = _insert_items(conn, outline_id, new_rows)
         summary.added += len(new_rows)
-        for row in new_rows:
-            touched[ids[row["key"]]] = (row["key"], row["title"], row["section"])
-        if done_keys:
-            dbmod.bulk_insert(conn, event_t, [dict(item_id=ids[k], status="digested", at=now,
-                                                   note="ticked in the outline") for k in done_keys])
+        touched.update(zip(ids, new_tags, strict=True))
+        dbmod.insert_rows(conn, event_t, ("item_id", "status", "at", "note"),
+                          [(ids[i], "digested", now, "ticked in the outline") for i in done])
     if not first:
         summary.retired += _retire_missing(conn, outline_id, set(keys), check)
     return touched
 
 
-class _NewItem(TypedDict):
-    """An outline entry's row in the item table."""
+class _Sections(dict[tuple[str, ...], str]):
+    """An entry's section as the item table stores it, joined once per heading path."""
 
-    key: str
-    url: str | None
-    arxiv_id: str | None
-    title: str
-    kind: str
-    status: str
-    source: str
-    outline_id: int
-    section: str
-    position: int
-    retired: bool
-    notes: str
-    added_at: datetime
-    status_at: datetime | None
-    digested_at: datetime | None
+    def __missing__(self, path: tuple[str, ...]) -> str:
+        joined = self[path] = " / ".join(path)
+        return joined
 
 
-def _insert_items(conn: Connection, outline_id: int, rows: list[_NewItem]) -> dict[str, int]:
-    """Insert new items; return their ids by key."""
+# The columns of a new item's row, as _sync_items builds it.
+_NEW_ITEM = ("key", "url", "arxiv_id", "title", "kind", "status", "source", "outline_id", "section", "position",
+             "retired", "notes", "added_at", "status_at", "digested_at")
+
+
+def _insert_items(conn: Connection, outline_id: int, rows: list[tuple[object, ...]]) -> list[int]:
+    """Insert new items (rows of the columns _NEW_ITEM); return their ids, in order."""
     base = conn.execute(select(func.max(item_t.c.id))).scalar() or 0
-    dbmod.bulk_insert(conn, item_t, rows)
+    dbmod.insert_rows(conn, item_t, _NEW_ITEM, rows)
     # SQLite's executemany inserts the rows in order, numbering each one more than the largest id,
     # inside this write transaction: when the ids and the keys at both ends say so, that saves
     # reading 100,000 keys back. Otherwise ask.
@@ -382,10 +400,10 @@ def _insert_items(conn: Connection, outline_id: int, rows: list[_NewItem]) -> di
         ends: dict[int, str] = dict(conn.execute(select(item_t.c.id, item_t.c.key).where(
             item_t.c.id.in_((base + 1, base + len(rows))))).all())
         count = conn.execute(select(func.count()).where(item_t.c.id > base)).scalar_one()
-        if count == len(rows) and ends == {base + 1: rows[0]["key"], base + len(rows): rows[-1]["key"]}:
-            return {str(row["key"]): base + n for n, row in enumerate(rows, start=1)}
+        if count == len(rows) and ends == {base + 1: rows[0][0], base + len(rows): rows[-1][0]}:
+            return list(range(base + 1, base + len(rows) + 1))
     all_ids = _ids_of_outline(conn, outline_id)
-    return {key: all_ids[key] for key in (str(row["key"]) for row in rows)}
+    return [all_ids[str(row[0])] for row in rows]
 
 
 def _changes(old: Row, entry: Entry, outline_id: int) -> dict[str, object]:
@@ -486,14 +504,14 @@ def _tag_items(conn: Connection, outline_id: int, src: SourceFile,
     classifier = Classifier(src.topics)
     texts = _EntryTexts(src.outline)
     section_topic: dict[str, str | None] = {}
-    new_tags = []
+    new_tags: list[tuple[int, str, str, float]] = []
     for item_id, (key, title, section) in touched.items():
         if section not in section_topic:
             section_topic[section] = _section_topic(section, by_title)
         for slug, origin, score in _tags_for(title, key, texts, section_topic[section], classifier):
             if (item_id, slug) not in protected:
-                new_tags.append(dict(item_id=item_id, slug=slug, origin=origin, score=score))
-    dbmod.bulk_insert(conn, tag_t, new_tags)
+                new_tags.append((item_id, slug, origin, score))
+    dbmod.insert_rows(conn, tag_t, ("item_id", "slug", "origin", "score"), new_tags)
 
 
 def _remaining_tags(conn: Connection, outline_id: int, ids: list[int] | None) -> set[tuple[int, str]]:

@@ -335,30 +335,38 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, obje
         conn.execute(table.insert(), rows)
         return
     names = list(rows[0])
-    times = [i for i, n in enumerate(names) if isinstance(table.c[n].type, DateTime)]
-    # SQLAlchemy's SQLite DateTime always writes microseconds; so must we, or string comparisons
-    # of times in queries would disagree at whole seconds. Imports repeat one `now`: format it once.
-    formatted: dict[datetime, str] = {}
-
-    def text(value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        if value not in formatted:
-            formatted[value] = value.strftime("%Y-%m-%d %H:%M:%S.%f")
-        return formatted[value]
-
     getter = itemgetter(*names)
-    values = [getter(row) for row in rows] if len(names) > 1 else [(row[names[0]],) for row in rows]
+    insert_rows(conn, table, names, [getter(row) for row in rows] if len(names) > 1 else
+                [(row[names[0]],) for row in rows])
+
+
+def insert_rows(conn: Connection, table: Table, names: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Insert rows given as tuples of the columns `names`, in order; bulk_insert without the mappings."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+        return
+    times = [i for i, n in enumerate(names) if isinstance(table.c[n].type, DateTime)]
     if times:
-        converted = []
-        for record in values:
-            fields = list(record)
-            for i in times:
-                fields[i] = text(fields[i])
-            converted.append(tuple(fields))
-        values = converted
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        for i in times:
+            columns[i] = _sqlite_times(columns[i])
+        rows = list(zip(*columns, strict=True))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
-    conn.exec_driver_sql(sql, values)
+    conn.exec_driver_sql(sql, rows)
+
+
+def _sqlite_times(values: list[object]) -> list[object]:
+    """Datetimes as SQLAlchemy's SQLite DateTime writes them, always with microseconds.
+
+    Otherwise string comparisons of times in queries would disagree at whole seconds. A bulk write
+    repeats a few times (an import, one `now`): each is formatted once.
+    """
+    formatted: dict[object, object] = {None: None}
+    for value in set(values).difference(formatted):
+        formatted[value] = value.strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[attr-defined]
+    return [formatted[value] for value in values]
 
 
 def chunks(values: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
