@@ -259,3 +259,21 @@ def test_an_ok_pages_text_is_kept_replaced_when_it_changes_and_survives_the_page
     state["status"] = 404
     assert cli.json("crawl", "--force", *FAST)["gone"] == 1
     assert "layer normalization" in cli.json("read", server.url("/bn"))["text"]  # a dead link's text survives
+
+
+def test_a_long_pages_whole_text_is_kept_and_searched_and_its_fetch_keeps_the_opening(
+        cli, server: LocalServer, tmp_path: Path, database: dbmod.Database) -> None:
+    """The page text kept for reading offline is all of it (up to 1 MB), not the opening the fetch record
+    and the classifier take; and search finds words from its end."""
+    paragraphs = "".join(f"<p>第{i}段：卷积层提取局部特征，池化层缩小特征图。</p>" for i in range(800))
+    body = (f"<html><head><title>长文</title></head><body><article>{paragraphs}"
+            "<p>The last paragraph names zygomorphic kernels and 残差收缩.</p></article></body></html>")
+    server.routes["/long"] = reply(200, body)
+    _import(cli, tmp_path, [f"- [长文]({server.url('/long')})"])
+    assert cli.json("crawl", *FAST)["ok"] == 1
+    text = cli.json("read", server.url("/long"))["text"]
+    assert len(text) > 20_000 and "第799段" in text and text.rstrip().endswith("残差收缩.")
+    opening = str(_fetches(database)[server.url("/long")]["text"])
+    assert 2_000 < len(opening) <= 3_000 and text.startswith(opening)
+    for query in ("zygomorphic", "残差收缩", "第799段"):
+        assert [hit["title"] for hit in cli.json("search", query)] == ["长文"], query

@@ -25,7 +25,7 @@ class Outcome:
     error: str | None
     title: str | None
     meta: dict[str, Any]
-    text: str
+    text: str  # the page's whole readable text
     children: tuple[Any, ...]
     tags: tuple[tuple[str, float], ...] = ()
     etag: str | None = None
@@ -34,6 +34,9 @@ class Outcome:
 
 
 LOGIN_EXPIRED = "login expired"
+# The opening of a page's text goes with its fetch record and to the classifier: enough to tell its
+# topics, now and when classifying again later. The whole text is kept apart (tracker.store.pagetext).
+OPENING = 3_000
 
 
 def interpret(url: str, is_child: bool, response: Response) -> Outcome:
@@ -90,7 +93,7 @@ def read_page(url: str, is_child: bool, response: Response, classify: bool) -> O
     if not classify or outcome.state != "ok" or _classifier is None:
         return outcome
     description = str(outcome.meta.get("description") or "")
-    tags = _classifier.tags(" ".join([outcome.title or "", description])) or _classifier.tags(outcome.text)
+    tags = _classifier.tags(" ".join([outcome.title or "", description])) or _classifier.tags(outcome.text[:OPENING])
     return replace(outcome, tags=tuple(tags))
 
 

@@ -27,7 +27,7 @@ from tracker import config, urls
 from tracker.crawl.fetcher import NXDOMAIN, OFFLINE, Request, Response, ResponseStream, host_key
 from tracker.crawl.marks import ReadingMark, left_behind, marks_prefix
 from tracker.crawl.netguard import Resolver
-from tracker.crawl.reading import Outcome, failed, read_safely, start_reader
+from tracker.crawl.reading import OPENING, Outcome, failed, read_safely, start_reader
 from tracker.crawl.settings import Settings
 from tracker.store import db as dbmod
 from tracker.store.models import Fetch
@@ -187,7 +187,7 @@ def _fetch_values(item: Due, outcome: Outcome, now: datetime) -> dict[str, Any]:
                                   else None)
     if outcome.state == "ok":
         values.update(title=outcome.title, meta=json.dumps(outcome.meta, ensure_ascii=False, default=str),
-                      text=outcome.text or None, etag=outcome.etag, last_modified=outcome.last_modified)
+                      text=outcome.text[:OPENING] or None, etag=outcome.etag, last_modified=outcome.last_modified)
     return values
 
 

@@ -40,7 +40,7 @@ class Extracted:
 
     title: str | None
     meta: dict[str, object]
-    text: str
+    text: str  # the readable main text, whole (the crawl keeps up to 1 MB of it for reading offline)
     blocked: str | None = None
     children: tuple[Child, ...] = ()
 

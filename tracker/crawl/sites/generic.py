@@ -7,7 +7,6 @@ from urllib.parse import urljoin
 
 from tracker.crawl.sites import Extracted, Page
 from tracker.crawl.sites.html import (
-    MAX_TEXT,
     Doc,
     clean_title,
     head_tags,
@@ -69,7 +68,7 @@ def describe(doc: Doc, owners: Sequence[str] = ()) -> tuple[str | None, dict[str
         **reading_stats(text),
     }
     kept = {k: v for k, v in out.items() if v not in (None, [], "")}
-    return (clean_title(title, site, owners) if title else None), kept, text[:MAX_TEXT]
+    return (clean_title(title, site, owners) if title else None), kept, text
 
 
 def extract(page: Page) -> Extracted:

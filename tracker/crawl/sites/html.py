@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from lxml.etree import XPath
     from lxml.html import HtmlElement, HTMLParser
 
-# The opening of a page's text is stored: enough for the classifier now, and for classifying again later.
-MAX_TEXT = 3_000
 # Reading speeds: about 400 Chinese characters or 230 English words a minute for study reading
 # (the usual figures for adult silent reading, rounded down for technical text).
 CJK_PER_MINUTE = 400
