@@ -9,6 +9,7 @@ become the 4xx pages. Pages read through `Database.read`, actions write through 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import date, timedelta
 from html import escape
@@ -109,13 +110,16 @@ class Views:
         """The <option>s of every topic (but `leave_out`), `selected` chosen: made once per commit, not
         per page, since a list may hold a thousand topics."""
         version = self.version.current()
-        options: dict[str, str] | None = self.kept.get(("topic menu",), version)
-        if options is None:
+        kept: tuple[dict[str, str], str] | None = self.kept.get(("topic menu",), version)
+        if kept is None:
             options = {slug: f'<option value="{escape(slug)}">{escape(label)}</option>'
                        for slug, label in await self.topic_options()}
-            self.kept.put(("topic menu",), version, options)
-        menu = "".join(options.values()) if not leave_out else \
-            "".join(html for slug, html in options.items() if slug not in leave_out)
+            kept = options, "".join(options.values())
+            self.kept.put(("topic menu",), version, kept)
+        options, menu = kept
+        for slug in leave_out:  # an item's few topics: cut out of the whole menu, not a thousand options joined again
+            if slug in options:
+                menu = menu.replace(options[slug], "", 1)
         if selected in options:
             menu = menu.replace(options[selected], options[selected].replace("\">", "\" selected>", 1), 1)
         return Markup(menu)
@@ -128,6 +132,14 @@ class Views:
             found = await self.read(fn, *args)
             self.kept.put(key, version, found)
         return cast(T, found)
+
+    def mark_inputs(self, back: str) -> dict[str, Markup]:
+        """The inside of an item's mark form for each current status (and "" for none), coming back to `back`:
+        rendered once per page, since a topic's list shows a hundred of them."""
+        macros = self.templates.get_template("macros.html").make_module({"csrf": self.guard.token,
+                                                                         "statuses": STATUSES})
+        inputs = getattr(macros, "mark_inputs")  # noqa: B009 (a template's macro, unknown to the type checker)
+        return {current: Markup(inputs(current or None, back)) for current in ("", *STATUSES)}
 
     def render(self, request: Request, name: str, status: int = 200, **context: object) -> HTMLResponse:
         """A page from its template, with what every page shows (the bar, the form token)."""
@@ -186,8 +198,9 @@ class Views:
         progress = next(t for t in (await self.kept_read(("progress",), compute_progress)).topics if t.slug == slug)
         more = len(rows) > page * TOPIC_PAGE
         rows = rows[(page - 1) * TOPIC_PAGE: page * TOPIC_PAGE]
+        marks = self.mark_inputs(_here(request))
         return self.render(request, "topic.html", nav="outline", title=progress.title, topic=progress, rows=rows,
-                           page=page, more=more)
+                           page=page, more=more, marks=defaultdict(lambda: marks[""], marks))
 
     async def item(self, request: Request) -> Response:
         """Everything about one item, with its mark, note and tag forms."""
@@ -265,8 +278,8 @@ class Views:
                 kind=wanted["kind"], field=wanted["field"]))
         menu = await self.topic_menu(wanted["topic"])
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
-                           hits=[(hit, _segments(hit.snippet, hit.matches)) for hit in hits], text=text,
-                           wanted=wanted, menu=menu, kinds=KINDS, searched=bool(text))
+                           hits=[(hit, _segments(hit.snippet, hit.matches), ", ".join(hit.topics)) for hit in hits],
+                           text=text, wanted=wanted, menu=menu, kinds=KINDS, searched=bool(text))
 
     async def report_css(self, request: Request) -> Response:
         """The weekly report's own style sheet, the one the CLI's HTML file carries inline."""
