@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import parse_qs, urlencode
 
+import anyio
+import anyio.to_thread
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from sqlalchemy import event
@@ -57,6 +59,8 @@ SEARCH_SHOWN = 50
 # Larger than the largest note the core accepts (100 KB, up to three times that once form-encoded),
 # so that an oversized note gets the core's own message; anything bigger is refused unread.
 MAX_BODY = 1_000_000
+# Threads that read for pages (writes have their own: a write may wait on another program's transaction).
+READER_THREADS = 2
 MOVES = {"accept": "unread", "dismiss": "dismissed"}
 
 
@@ -80,6 +84,7 @@ class Views:
         # Reads that cost more than a page may spend, kept until the next commit: the outline's
         # progress and topic list, weekly reports and the pages of their lists.
         self.kept: KeptValues[Any] = KeptValues(size=64)
+        self.readers: anyio.CapacityLimiter | None = None  # made on the event loop, at the first page
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -88,7 +93,18 @@ class Views:
         def work() -> T:
             with self.database.read() as conn:
                 return fn(conn, *args, **kwargs)
-        return await run_in_threadpool(work)
+        return await self.off_loop(work)
+
+    async def off_loop(self, work: Callable[[], T]) -> T:
+        """Run a page's reading on one of the reader threads.
+
+        SQLite lets reads overlap, but Python runs one thread at a time: past a thread or two per core, more
+        threads only take turns at the interpreter's lock, and every turn (one per row SQLite steps to) costs a
+        switch. So pages share a few threads and wait their turn, instead of a thread each.
+        """
+        if self.readers is None:
+            self.readers = anyio.CapacityLimiter(READER_THREADS)
+        return await anyio.to_thread.run_sync(work, limiter=self.readers)
 
     async def write(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn(conn, ...)` in one write transaction, off the event loop."""
@@ -273,7 +289,7 @@ class Views:
         if text:
             from tracker.search import search_database
 
-            hits = await run_in_threadpool(lambda: search_database(
+            hits = await self.off_loop(lambda: search_database(
                 self.database, text, limit=SEARCH_SHOWN, topic=wanted["topic"], status=wanted["status"],
                 kind=wanted["kind"], field=wanted["field"]))
         menu = await self.topic_menu(wanted["topic"])
