@@ -225,3 +225,19 @@ def test_the_kept_inbox_follows_the_clis_writes(client: TestClient, cli: Cli, si
     cli("papers", "dismiss", "2411.00002")
     assert f'data-item="{site.papers["2411.00002"]}"' not in client.get("/inbox").text
     assert client.app.app.state.views.inbox.rankings == 2  # type: ignore[attr-defined]  # the dismissal ranked nothing
+
+
+def test_a_kept_search_follows_the_clis_writes(client: TestClient, cli: Cli, site: Site) -> None:
+    """Hits are kept between requests only until something is committed, by the CLI as by the server."""
+    def hit_ids(query: str) -> list[str]:
+        return re.findall(r'<li data-item="(\d+)">', client.get("/search", params={"q": query}).text)
+
+    assert hit_ids("kingfisher") == []
+    assert hit_ids("kingfisher") == []  # the kept answer
+    cli("note", str(site.basics[0]), "a kingfisher by the river")
+    assert hit_ids("kingfisher") == [str(site.basics[0])]
+    cli("mark", str(site.basics[0]), "digested")
+    page = client.get("/search", params={"q": "kingfisher"}).text
+    assert re.search(r'class="status status-digested">digested<', page)
+    assert hit_ids("kingfisher") == hit_ids("kingfisher")
+    assert client.get("/search", params={"q": "kingfisher", "status": "unread"}).text.count("<li data-item") == 0

@@ -56,6 +56,8 @@ INBOX_PAGE = 50
 WEEK_PAGE = 200
 NEXT_SHOWN = 20
 SEARCH_SHOWN = 50
+# Searches whose hits are kept until the next commit (about 30 KB each).
+SEARCHES_KEPT = 256
 # Larger than the largest note the core accepts (100 KB, up to three times that once form-encoded),
 # so that an oversized note gets the core's own message; anything bigger is refused unread.
 MAX_BODY = 1_000_000
@@ -84,6 +86,7 @@ class Views:
         # Reads that cost more than a page may spend, kept until the next commit: the outline's
         # progress and topic list, weekly reports and the pages of their lists.
         self.kept: KeptValues[Any] = KeptValues(size=64)
+        self.searches: KeptValues[list[Hit]] = KeptValues(size=SEARCHES_KEPT)
         self.readers: anyio.CapacityLimiter | None = None  # made on the event loop, at the first page
 
     # --- plumbing -------------------------------------------------------------------------
@@ -289,9 +292,16 @@ class Views:
         if text:
             from tracker.search import search_database
 
-            hits = await self.off_loop(lambda: search_database(
-                self.database, text, limit=SEARCH_SHOWN, topic=wanted["topic"], status=wanted["status"],
-                kind=wanted["kind"], field=wanted["field"]))
+            # The same search again (a common word, the back button) until the next commit: its hits as found.
+            key = (text, *wanted.values())
+            version = self.version.current()
+            kept = self.searches.get(key, version)
+            if kept is None:
+                kept = await self.off_loop(lambda: search_database(
+                    self.database, text, limit=SEARCH_SHOWN, topic=wanted["topic"], status=wanted["status"],
+                    kind=wanted["kind"], field=wanted["field"]))
+                self.searches.put(key, version, kept)
+            hits = kept
         menu = await self.topic_menu(wanted["topic"])
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
                            hits=[(hit, _segments(hit.snippet, hit.matches), ", ".join(hit.topics)) for hit in hits],
