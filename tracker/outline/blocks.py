@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 HEADING, ITEM, PARA, ROW, HTML, OTHER = "heading", "item", "para", "row", "html", "other"
 
 _ATX_RE = re.compile(r"#{1,6}(?:[ \t]|$)")
-# Line starts that may open a block other than a paragraph or a simple list item.
-_UNSAFE = r"""[#>=|<`~:\-+_\s]|\*\s|\*$|\*\*[\s*]|\*\*$|\d{1,9}[.)](?:[ \t]|$)|\[(?:[^\]\\]|\\.)*\]:|\[[^\]]*$"""
+# Line starts that may open a block other than a paragraph or a simple list item. The bracket scans
+# never give back what they took (`*+`): a link's text is read once, not again at every length.
+_UNSAFE = (r"""[#>=|<`~:\-+_\s]|\*\s|\*$|\*\*[\s*]|\*\*$|\d{1,9}[.)](?:[ \t]|$)"""
+           r"""|\[[^\]\\]*+(?:\\.[^\]\\]*+)*+\]:|\[[^\]]*+$""")
 _UNSAFE_RE = re.compile(_UNSAFE)
 # A list item marker followed by content that starts nothing but a paragraph.
 _ITEM_RE = re.compile(rf"( *)([-*+]|(\d{{1,9}})[.)])( {{1,4}})(?=\S)(?!{_UNSAFE})")
