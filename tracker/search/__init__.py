@@ -175,10 +175,10 @@ def search_database(database: Database, query: str, **options: Unpack[SearchOpti
 
     with database.read() as conn:
         driver = conn.connection.driver_connection
-        behind = isinstance(driver, sqlite3.Connection) and index.behind(driver)
-    if behind:
-        with database.write():
-            pass  # the commit brings the index up to date
+        if not (isinstance(driver, sqlite3.Connection) and index.behind(driver)):
+            return search(conn, query, **options)  # the index is in step: no second connection needed
+    with database.write():
+        pass  # the commit brings the index up to date
     with database.read() as conn:
         return search(conn, query, **options)
 
