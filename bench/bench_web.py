@@ -6,7 +6,8 @@ Target (issue 19): the outline of one topic, an item, an inbox page of 50, the b
 search each at most 150 ms at the 95th percentile, no errors, and the server under 300 MB.
 
 Each client keeps one HTTP/1.1 connection and asks for the next page as soon as the last one has
-arrived, going round the five kinds; the server's resident memory is read every half second.
+arrived, going round the five kinds; the server's resident memory is read every half second, and its
+CPU time per page and the machine's load average are printed beside the latencies (the machine is shared).
 Before the clock starts, each kind is asked for once (the first inbox page ranks the inbox).
 """
 
@@ -108,6 +109,13 @@ async def load(url: str, pid: int, addresses: dict[str, list[str]], clients: int
     return samples, errors, peaks
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) process `pid` has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     """The value below which `share` of `values` lie (nearest rank)."""
     ordered = sorted(values)
@@ -154,13 +162,18 @@ def main() -> None:
     try:
         first = warm(url, addresses)
         print("first request of each kind: " + ", ".join(f"{k} {v:.2f} s" for k, v in first.items()))
+        # The machine is shared: its load and the server's CPU per page say how far the latencies are its own.
+        before, load_before = cpu_seconds(process.pid), os.getloadavg()[0]
         samples, errors, peaks = asyncio.run(load(url, process.pid, addresses, args.clients, args.seconds))
+        used, load_after = cpu_seconds(process.pid) - before, os.getloadavg()[0]
     finally:
         process.terminate()
         process.wait(timeout=30)
     total = sum(len(v) for v in samples.values())
     print(f"{args.clients} clients, {args.seconds:.0f} s: {total} pages ({total / args.seconds:.0f}/s), "
           f"{len(errors)} errors; server memory at most {max(peaks) / 1024:.0f} MB (target {TARGET_MB})")
+    print(f"server CPU {used * 1000 / max(total, 1):.1f} ms a page ({used / args.seconds:.0%} of a core); "
+          f"load average {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores")
     print(f"{'page':8} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for kind in KINDS:
         values = samples[kind]
