@@ -3,8 +3,9 @@
 `tracker.store.models` declares the schema with SQLModel. Importing it pulls in pydantic and SQLAlchemy's
 ORM and maps nine classes, which costs more than a weekly report spends on its queries
 (docs/benchmarks.md). The commands that only read (progress, reports, next) name their columns here
-instead: a name and a type per column is all a SELECT needs. They never write through these
-handles, so defaults and constraints stay with the models and the migrations.
+instead: a name and a type per column is all a SELECT needs. Defaults and constraints stay with the
+models and the migrations, so the one writer through these handles, the crawl (which keeps its
+process small for the same reason), gives every column a value where the model has a default.
 
 `tests/test_tables.py` holds every handle to its model, column by column.
 """
