@@ -331,7 +331,7 @@ class _Ledger:
         self.conn: Connection | None = None
         self.committed_at = time.monotonic()
         self.writer: ThreadPoolExecutor | None = None
-        self.writing: Future[list[tuple[Due, Outcome]]] | None = None
+        self.writing: Future[tuple[list[tuple[Due, Outcome]], int]] | None = None
 
     def __enter__(self) -> _Ledger:
         if WRITE_IN_THREAD:
@@ -393,7 +393,7 @@ class _Ledger:
         if not held:
             return
         if self.writer is None:
-            self._count(self._write(held))
+            self._count(*self._write(held))
         else:
             self.writing = self.writer.submit(self._write, held)
 
@@ -401,17 +401,20 @@ class _Ledger:
         """Wait for the batch being written, and count it (raising what writing it raised)."""
         if self.writing is not None:
             writing, self.writing = self.writing, None
-            self._count(writing.result())
+            self._count(*writing.result())
 
-    def _write(self, held: list[tuple[Due, Outcome]]) -> list[tuple[Due, Outcome]]:
+    def _write(self, held: list[tuple[Due, Outcome]]) -> tuple[list[tuple[Due, Outcome]], int]:
+        """Store and commit a batch; returns it with the number of child items it discovered."""
         conn = self.conn
         assert conn is not None, "a ledger is used inside its with block"
         conn.info["immediate"] = True  # BEGIN IMMEDIATE, as Database.write takes it
         with conn.begin():
-            self.summary.discovered += store(conn, held, dbmod.utcnow(), self.child_cap)
-        return held
+            discovered = store(conn, held, dbmod.utcnow(), self.child_cap)
+        return held, discovered
 
-    def _count(self, held: list[tuple[Due, Outcome]]) -> None:
+    def _count(self, held: list[tuple[Due, Outcome]], discovered: int) -> None:
+        """Count a committed batch in the summary (in the loop's thread), and report progress."""
+        self.summary.discovered += discovered
         for _item, outcome in held:
             self.summary.checked += 1
             setattr(self.summary, outcome.state, getattr(self.summary, outcome.state) + 1)
