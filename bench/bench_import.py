@@ -66,11 +66,12 @@ def main() -> None:
         command = [sys.executable, "-m", "tracker", "import", str(outline), "--json"]
         subprocess.run(FLOOR, env=env, check=True, capture_output=True)  # warm the file cache
         times: dict[str, list[tuple[float, float]]] = {"floor": [], **{name: [] for name in trees}}
-        for _ in range(opts.runs):
+        names = list(trees)
+        for run in range(opts.runs):
             times["floor"].append(timed(FLOOR, env))
-            for name, tree in trees.items():
+            for name in names[run % len(names):] + names[:run % len(names)]:  # each tree goes first in turn
                 _fresh(db)
-                times[name].append(timed(command, {**env, "PYTHONPATH": str(tree)}))
+                times[name].append(timed(command, {**env, "PYTHONPATH": str(trees[name])}))
         unchanged = timed(command, env)
         # An edited outline takes the full comparison path, not the unchanged-file shortcut.
         outline.write_text(outline.read_text(encoding="utf-8") + "- [one more](https://example.org/x)\n",
