@@ -334,7 +334,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
         item_t.c.retired, item_t.c.outline_id, item_t.c.source, item_t.c.status,
     )) if r.key in wanted}
     new_rows: list[tuple[object, ...]] = []
-    new_tags: list[tuple[str, str, str]] = []  # key, title, section of each new row
+    new_touched: list[tuple[str, str, str]] = []  # key, title, section of each new row
     done: list[int] = []  # indexes in new_rows of the entries ticked in the outline
     touched: dict[int, tuple[str, str, str]] = {}
     sections = _Sections()
@@ -348,7 +348,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
             new_rows.append((entry.key, entry.url, entry.arxiv_id, entry.title, entry.kind,
                              "digested" if entry.done else "unread", "outline", outline_id, section,
                              entry.position, False, "", now, when, when))
-            new_tags.append((entry.key, entry.title, section))
+            new_touched.append((entry.key, entry.title, section))
             continue
         if old.outline_id not in (None, outline_id) and old.source == "outline" and not old.retired:
             summary.unchanged += 1  # curated by another outline that still lists it: that one owns it
@@ -368,7 +368,7 @@ def _sync_items(conn: Connection, outline_id: int, entries: Sequence[Entry], now
     if new_rows:
         ids = _insert_items(conn, outline_id, new_rows)
         summary.added += len(new_rows)
-        touched.update(zip(ids, new_tags, strict=True))
+        touched.update(zip(ids, new_touched, strict=True))
         dbmod.insert_rows(conn, event_t, ("item_id", "status", "at", "note"),
                           [(ids[i], "digested", now, "ticked in the outline") for i in done])
     if not first:
