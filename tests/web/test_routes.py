@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import Cli
 from tests.web.conftest import Site, build_site
 from tracker.store import db as dbmod
+from tracker.web.app import create_app
 from tracker.web.security import Guard
 
 PAGES = ["/", "/topic/basics", "/inbox", "/week", "/next", "/search"]
@@ -241,3 +246,33 @@ def test_a_kept_search_follows_the_clis_writes(client: TestClient, cli: Cli, sit
     assert re.search(r'class="status status-digested">digested<', page)
     assert hit_ids("kingfisher") == hit_ids("kingfisher")
     assert client.get("/search", params={"q": "kingfisher", "status": "unread"}).text.count("<li data-item") == 0
+
+
+def test_a_slow_inbox_holds_up_no_other_page(database: dbmod.Database, guard: Guard, site: Site,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranking the inbox again can take seconds on a long list: the inbox pages waiting for it queue on their own
+    thread, and every other page is served meanwhile."""
+    app = create_app(database, guard=guard)
+    views = app.app.state.views  # type: ignore[attr-defined]
+    release = threading.Event()
+    ranked_page = views.inbox.page
+
+    def slow_page(*args: Any, **kwargs: Any) -> Any:
+        release.wait(30)
+        return ranked_page(*args, **kwargs)
+
+    monkeypatch.setattr(views.inbox, "page", slow_page)
+
+    async def visit() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{guard.host}:{guard.port}") as browser:
+            inbox = [asyncio.create_task(browser.get("/inbox", params={"page": n})) for n in (1, 1, 1)]
+            await asyncio.sleep(0.3)
+            others = ["/topic/basics", f"/item/{site.basics[0]}", "/search?q=basics", "/", "/week"] * 2
+            answers = await asyncio.wait_for(asyncio.gather(*(browser.get(path) for path in others)), 20)
+            assert [a.status_code for a in answers] == [200] * len(others)
+            assert not any(task.done() for task in inbox)  # still waiting for the ranking
+            release.set()
+            assert [(await task).status_code for task in inbox] == [200] * 3
+
+    asyncio.run(visit())

@@ -87,7 +87,7 @@ class Views:
         # progress and topic list, weekly reports and the pages of their lists.
         self.kept: KeptValues[Any] = KeptValues(size=64)
         self.searches: KeptValues[list[Hit]] = KeptValues(size=SEARCHES_KEPT)
-        self.readers: anyio.CapacityLimiter | None = None  # made on the event loop, at the first page
+        self.lanes: dict[str, anyio.CapacityLimiter] = {}  # made on the event loop, at the first page
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -98,16 +98,18 @@ class Views:
                 return fn(conn, *args, **kwargs)
         return await self.off_loop(work)
 
-    async def off_loop(self, work: Callable[[], T]) -> T:
-        """Run a page's reading on one of the reader threads.
+    async def off_loop(self, work: Callable[[], T], lane: str = "pages") -> T:
+        """Run a page's reading on one of the reader threads of its lane.
 
         SQLite lets reads overlap, but Python runs one thread at a time: past a thread or two per core, more
         threads only take turns at the interpreter's lock, and every turn (one per row SQLite steps to) costs a
-        switch. So pages share a few threads and wait their turn, instead of a thread each.
+        switch. So pages share a few threads and wait their turn, instead of a thread each. The inbox has a
+        lane of its own: ranking it again after a digest takes seconds on a long list, one ranking at a time
+        (InboxRanking's lock), and the inbox pages waiting for it must not hold up every other page.
         """
-        if self.readers is None:
-            self.readers = anyio.CapacityLimiter(READER_THREADS)
-        return await anyio.to_thread.run_sync(work, limiter=self.readers)
+        if not self.lanes:
+            self.lanes.update(pages=anyio.CapacityLimiter(READER_THREADS), inbox=anyio.CapacityLimiter(1))
+        return await anyio.to_thread.run_sync(work, limiter=self.lanes[lane])
 
     async def write(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn(conn, ...)` in one write transaction, off the event loop."""
@@ -242,12 +244,13 @@ class Views:
 
         version = self.version.current()
 
-        def work(conn: Connection) -> InboxPage:
-            if topic is not None:
-                check_topic(conn, topic)
-            return self.inbox.page(conn, topic, (page - 1) * INBOX_PAGE, INBOX_PAGE, version=version)
+        def work() -> InboxPage:
+            with self.database.read() as conn:
+                if topic is not None:
+                    check_topic(conn, topic)
+                return self.inbox.page(conn, topic, (page - 1) * INBOX_PAGE, INBOX_PAGE, version=version)
 
-        shown = await self.read(work)
+        shown = await self.off_loop(work, lane="inbox")
         menu = await self.topic_menu(topic)
         pages = max(1, math.ceil(shown.total / INBOX_PAGE))
         return self.render(request, "inbox.html", nav="inbox", title="Inbox", shown=shown, menu=menu,
