@@ -57,7 +57,8 @@ def test_a_crawl_with_no_network_records_offline_without_backing_off(
     import_links(cli, tmp_path, urls)
     with database.write() as conn:  # one of them had failed once before
         conn.execute(fetch_t.insert().values(item_id=3, state="error", checked_at=dbmod.utcnow(), attempts=1,
-                                             next_due=dbmod.utcnow() - timedelta(minutes=1), error="HTTP 500", meta="{}"))
+                                             next_due=dbmod.utcnow() - timedelta(minutes=1), error="HTTP 500",
+                                             meta="{}"))
     summary = cli.json("crawl", *FAST)
     assert (summary["checked"], summary["error"], summary["offline"], summary["gone"]) == (3, 3, 3, 0)
     rows = fetch_rows(database)
