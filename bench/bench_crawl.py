@@ -111,7 +111,6 @@ def in_process(db: Path, part: str = "all") -> tuple[float, float]:
 PARTS = {"fetch": "fetching only (no reading, no database)",
          "read": "fetching and reading (nothing stored)",
          "store": "fetching, reading and storing, without keeping page text",
-         "plain": "everything, stored in the event loop's own thread (no writer thread)",
          "all": "everything: fetching, reading, storing, page text kept (and indexed for search)"}
 
 
@@ -130,14 +129,12 @@ def time_crawl(db: Path, part: str = "all") -> None:
     settings = Settings.given(concurrency=CONCURRENCY, per_host=PER_HOST, delay=0.0)
     if part in ("read", "store"):
         run.keep_text = lambda *args: False
-    if part == "plain":
-        run.WRITE_IN_THREAD = False
     if part == "read":
         def count_only(ledger: run._Ledger) -> None:
             ledger.summary.ok += sum(outcome.state == "ok" for _item, outcome in ledger.held)
             ledger.held.clear()
 
-        run._Ledger.flush = count_only  # type: ignore[method-assign]
+        run._Ledger.flush = count_only  # type: ignore[assignment,method-assign]
     with database.read() as conn:
         items, _ = run.due_items(conn, dbmod.utcnow(), False)
     requests = run.interleave(list(run.requests_for(items, config.endpoints(), False)), lambda r: host_key(r.url))

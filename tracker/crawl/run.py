@@ -13,7 +13,6 @@ import json
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from http.cookiejar import CookieJar
@@ -51,8 +50,6 @@ PREPARE_AFTER = 0.03
 # At most this many pages' outcomes, or this long, between commits.
 HOLD_PAGES = 50
 HOLD_SECONDS = 1.0
-# Store batches in a thread of their own (see _Ledger).
-WRITE_IN_THREAD = True
 WRITE_CACHE_KIB = 4096  # each batch writes a few rows; a big cache only holds pages never read again
 # Statuses whose items the crawler visits: everything on the reading list, not the paper inbox.
 CRAWLED_STATUSES = ("unread", "reading", "digested", "skipped")
@@ -316,11 +313,6 @@ class _Ledger:
     than storing a page, and a crawl killed at any moment loses at most what it held. Each page is
     noted in the crawl's reading mark (`tracker.crawl.marks`) while it is read, so that a page that
     takes the whole process down is known to the next run, which records it instead of reading it.
-
-    With `WRITE_IN_THREAD`, each batch is stored by one writer thread while the event loop goes on
-    fetching and reading: most of a batch's cost is SQLite's (indexing page text) and zlib's, which
-    run without the interpreter lock, so the machine's second core takes it. One batch is written
-    at a time; while it is, the next one grows.
     """
 
     def __init__(self, database: dbmod.Database, summary: CrawlSummary, child_cap: int, total: int,
@@ -330,31 +322,8 @@ class _Ledger:
         self.held: list[tuple[Due, Outcome]] = []
         self.conn: Connection | None = None
         self.committed_at = time.monotonic()
-        self.writer: ThreadPoolExecutor | None = None
-        self.writing: Future[tuple[list[tuple[Due, Outcome]], int]] | None = None
 
     def __enter__(self) -> _Ledger:
-        if WRITE_IN_THREAD:
-            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl-writer")
-        self._call(self._connect)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.flush(wait=True)
-            self._settle()
-        finally:
-            try:
-                self._call(self._disconnect)
-            finally:
-                if self.writer is not None:
-                    self.writer.shutdown()
-
-    def _call(self, work: Callable[[], T]) -> T:
-        """Run `work` where the crawl's database connection lives (the writer thread, if there is one)."""
-        return work() if self.writer is None else self.writer.submit(work).result()
-
-    def _connect(self) -> None:
         # One connection for the whole crawl, its page cache capped once and the file not mapped: a
         # crawl writes many small transactions, each touching pages it never reads again, and mapped
         # pages of a growing database would count against the process's memory.
@@ -363,16 +332,18 @@ class _Ledger:
         if self.database.is_sqlite and driver is not None:
             driver.execute(f"PRAGMA cache_size = -{WRITE_CACHE_KIB}")
             driver.execute("PRAGMA mmap_size = 0")
+        return self
 
-    def _disconnect(self) -> None:
-        if self.conn is None:
-            return
-        driver = self.conn.connection.driver_connection
-        if self.database.is_sqlite and driver is not None:  # as the next user of this connection expects
-            driver.execute(f"PRAGMA cache_size = -{dbmod.CACHE_KIB}")
-            driver.execute(f"PRAGMA mmap_size = {dbmod.MMAP_BYTES}")
-        self.conn.close()
-        self.conn = None
+    def __exit__(self, *exc: object) -> None:
+        assert self.conn is not None
+        try:
+            self.flush()
+        finally:
+            driver = self.conn.connection.driver_connection
+            if self.database.is_sqlite and driver is not None:  # as the next user of this connection expects
+                driver.execute(f"PRAGMA cache_size = -{dbmod.CACHE_KIB}")
+                driver.execute(f"PRAGMA mmap_size = {dbmod.MMAP_BYTES}")
+            self.conn.close()
 
     def read(self, job: Job, response: Response, reader: Reader) -> None:
         """Read the page, noted in the reading mark while it is, and hold its outcome for the next commit."""
@@ -381,40 +352,19 @@ class _Ledger:
         self.mark.done()
         self.held.append((job.item, settle_dns(job.item, outcome, dbmod.utcnow())))
         if len(self.held) >= HOLD_PAGES or time.monotonic() - self.committed_at >= HOLD_SECONDS:
-            self.flush(wait=True)
+            self.flush()
 
-    def flush(self, wait: bool = False) -> None:
-        """Commit every outcome held; unless `wait`, only if the writer is not busy with the last batch."""
-        if self.writing is not None and not self.writing.done() and not wait:
-            return
-        self._settle()
+    def flush(self) -> None:
+        """Commit every outcome held."""
         held, self.held = self.held, []
         self.committed_at = time.monotonic()
         if not held:
             return
-        if self.writer is None:
-            self._count(*self._write(held))
-        else:
-            self.writing = self.writer.submit(self._write, held)
-
-    def _settle(self) -> None:
-        """Wait for the batch being written, and count it (raising what writing it raised)."""
-        if self.writing is not None:
-            writing, self.writing = self.writing, None
-            self._count(*writing.result())
-
-    def _write(self, held: list[tuple[Due, Outcome]]) -> tuple[list[tuple[Due, Outcome]], int]:
-        """Store and commit a batch; returns it with the number of child items it discovered."""
         conn = self.conn
         assert conn is not None, "a ledger is used inside its with block"
         conn.info["immediate"] = True  # BEGIN IMMEDIATE, as Database.write takes it
         with conn.begin():
-            discovered = store(conn, held, dbmod.utcnow(), self.child_cap)
-        return held, discovered
-
-    def _count(self, held: list[tuple[Due, Outcome]], discovered: int) -> None:
-        """Count a committed batch in the summary (in the loop's thread), and report progress."""
-        self.summary.discovered += discovered
+            self.summary.discovered += store(conn, held, dbmod.utcnow(), self.child_cap)
         for _item, outcome in held:
             self.summary.checked += 1
             setattr(self.summary, outcome.state, getattr(self.summary, outcome.state) + 1)
