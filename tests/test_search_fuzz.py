@@ -128,22 +128,3 @@ def test_any_writes_leave_the_index_true_to_the_tables(scratch: dbmod.Database,
         assert {h.id for h in search.search_database(database, query, limit=100)} == \
             {h.id for h in search.search_database(database, query, limit=100, use_index=False)}, query
 
-
-# Characters that exercise every rule of the cut: CJK of each block (BMP and beyond), kana, Hangul,
-# ASCII words, punctuation, spaces and NUL.
-_MIXED = st.text(alphabet=st.sampled_from(list("ab Z9中文卷积神经。，、\x00\t𠀀𠀁𰀀かなカナ한국-")), max_size=300)
-
-
-@given(_MIXED)
-@settings(max_examples=400, deadline=None)
-def test_long_and_short_texts_are_cut_into_the_same_words(text: str) -> None:
-    """Long texts take the array version of the cut; the words it gives are the plain version's, in order."""
-    from tracker.search import words
-
-    long_text = (text + " ") * (words.LONG // max(len(text) + 1, 1) + 1)
-    assert len(long_text) >= words.LONG
-    plain = words.index_words(text)
-    assert plain is not None
-    cut = words.index_words(long_text)
-    assert cut is not None
-    assert cut.split() == ((plain + " ") * (len(long_text) // (len(text) + 1))).split()

@@ -496,9 +496,10 @@ class ResponseStream:
     async def responses(self) -> AsyncGenerator[Response, None]:
         """Each response once it is complete."""
         fetcher = Fetcher(self.settings, self.cookies, self.resolve)
-        # Enough requests ahead to keep every host's slots busy; a finished response waits here, body
-        # and all, until it is read, so the window also bounds the crawl's memory.
-        window = self.settings.concurrency * 2
+        # Enough requests ahead to fill every slot and start one host's next turn; a finished response
+        # waits here, body and all, until it is read, so the window also bounds the crawl's memory:
+        # when reading is slower than fetching, the window fills with bodies waiting to be read.
+        window = self.settings.concurrency + self.settings.per_host
         pending: set[asyncio.Task[Response]] = set()
         source = iter(self.requests)
         try:
