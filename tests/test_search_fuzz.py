@@ -127,4 +127,3 @@ def test_any_writes_leave_the_index_true_to_the_tables(scratch: dbmod.Database,
     for query in ("卷积", "网络", "正则", "梯度", "abc", "神经网"):
         assert {h.id for h in search.search_database(database, query, limit=100)} == \
             {h.id for h in search.search_database(database, query, limit=100, use_index=False)}, query
-
