@@ -12,7 +12,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import DateTime, Select, create_engine, event, select
+from sqlalchemy import DateTime, Select, bindparam, create_engine, event, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -413,9 +413,15 @@ def item_topics(conn: Connection, item_ids: list[int] | Select | None = None) ->
     from tracker.store.tables import tag_t  # a read: the reports call this without the table models
 
     query = select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")
-    if item_ids is not None:
+    params = None
+    if isinstance(item_ids, list):
+        # One expanding parameter, not a literal list: SQLAlchemy would check each id as an element
+        # of the statement, which cost as much as the query for a page of a hundred items.
+        query, params = query.where(tag_t.c.item_id.in_(bindparam("ids", expanding=True))), {"ids": item_ids}
+    elif item_ids is not None:
         query = query.where(tag_t.c.item_id.in_(item_ids))
     out: dict[int, list[str]] = {}
-    for item_id, slug in conn.execute(query.order_by(tag_t.c.item_id, tag_t.c.score.desc(), tag_t.c.slug)):
+    ordered = query.order_by(tag_t.c.item_id, tag_t.c.score.desc(), tag_t.c.slug)
+    for item_id, slug in conn.execute(ordered, params).all():
         out.setdefault(item_id, []).append(slug)
     return out
