@@ -55,6 +55,12 @@ def test_a_page_read_to_the_end_leaves_nothing_for_the_next_crawl(tmp_path: Path
     # A dead crawl that had finished reading its last page leaves no id to record.
     (tmp_path / "t.db.reading.1").write_text(" " * 20)
     assert left_behind(prefix) == []
+    # Files that are not a crawl's are never taken, and names with glob characters are taken as they are.
+    (tmp_path / "t.db.reading.notes").write_text("42")
+    assert left_behind(prefix) == [] and (tmp_path / "t.db.reading.notes").exists()
+    odd = tmp_path / "my[1].db.reading"
+    (tmp_path / "my[1].db.reading.2").write_text("9")
+    assert left_behind(odd) == [9]
 
 
 def test_marks_live_beside_a_sqlite_file_and_elsewhere_without_naming_the_url(tmp_path: Path) -> None:

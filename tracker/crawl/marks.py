@@ -12,6 +12,7 @@ death of the process that wrote it, which is the failure it is for.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import os
 from pathlib import Path
@@ -35,7 +36,9 @@ def left_behind(prefix: Path) -> list[int]:
     """Item ids that crawls which died were reading; their files are removed. Live crawls' are left alone."""
     found = []
     own = prefix.with_name(f"{prefix.name}.{os.getpid()}")
-    for path in sorted(prefix.parent.glob(prefix.name + ".*")):
+    for path in sorted(prefix.parent.glob(glob.escape(prefix.name) + ".*")):
+        if not path.name[len(prefix.name) + 1:].isdigit():
+            continue  # not a crawl's (those end in their process id)
         if path == own:
             # This process's own crawl: opening its file again and closing it would drop the lock
             # (POSIX record locks belong to the process, not to the file handle).
