@@ -30,6 +30,14 @@ def proxy_for(url: str) -> str | None:
     return proxy
 
 
+async def load_connection_layer() -> None:
+    """Load what httpx loads when its first transport is made (its connection pool, and what that pool
+    imports), so that a crawl's first requests do not wait for it inside the event loop."""
+    import httpx
+
+    await httpx.AsyncHTTPTransport(verify=False, trust_env=False).aclose()
+
+
 @dataclass
 class _Pool:
     transport: httpx.AsyncHTTPTransport

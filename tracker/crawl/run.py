@@ -27,6 +27,7 @@ from tracker import config, urls
 from tracker.crawl.fetcher import NXDOMAIN, OFFLINE, Request, Response, ResponseStream, host_key
 from tracker.crawl.marks import ReadingMark, left_behind, marks_prefix
 from tracker.crawl.netguard import Resolver
+from tracker.crawl.pools import load_connection_layer
 from tracker.crawl.reading import OPENING, Outcome, failed, read_safely, start_reader
 from tracker.crawl.settings import Settings
 from tracker.store import db as dbmod
@@ -388,6 +389,9 @@ async def _fetch_and_read(jobs: list[Job], settings: Settings, ledger: _Ledger, 
         while pending_prepare:
             pending_prepare.pop()()
 
+    # Before the clock starts: loaded inside the first request, the connection layer could take longer
+    # than PREPARE_AFTER, and reading would be prepared before the first requests went out.
+    await load_connection_layer()
     asyncio.get_running_loop().call_later(PREPARE_AFTER, prepare_once)
     stream = ResponseStream((job.request for job in jobs), settings, cookies, resolve)
     async with contextlib.aclosing(stream.responses()) as responses:
