@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from datetime import date, timedelta
 from html import escape
 from pathlib import Path
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from tracker.store.pagetext import PageText
 
 T = TypeVar("T")
+V = TypeVar("V")
 P = ParamSpec("P")
 HERE = Path(__file__).resolve().parent
 TOPIC_PAGE = 200
@@ -130,14 +131,12 @@ class Views:
     async def topic_menu(self, selected: str | None = None, leave_out: Sequence[str] = ()) -> Markup:
         """The <option>s of every topic (but `leave_out`), `selected` chosen: made once per commit, not
         per page, since a list may hold a thousand topics."""
-        version = self.version.current()
-        kept: tuple[dict[str, str], str] | None = self.kept.get(("topic menu",), version)
-        if kept is None:
+        async def build() -> tuple[dict[str, str], str]:
             options = {slug: f'<option value="{escape(slug)}">{escape(label)}</option>'
                        for slug, label in await self.topic_options()}
-            kept = options, "".join(options.values())
-            self.kept.put(("topic menu",), version, kept)
-        options, menu = kept
+            return options, "".join(options.values())
+
+        options, menu = await self.kept_value(self.kept, ("topic menu",), build)
         for slug in leave_out:  # an item's few topics: cut out of the whole menu, not a thousand options joined again
             if slug in options:
                 menu = menu.replace(options[slug], "", 1)
@@ -147,12 +146,16 @@ class Views:
 
     async def kept_read(self, key: tuple[Hashable, ...], fn: Callable[..., T], *args: Any) -> T:
         """`read(fn, ...)`, kept until the database next changes."""
-        version = self.version.current()
-        found = self.kept.get(key, version)
+        return cast(T, await self.kept_value(self.kept, key, lambda: self.read(fn, *args)))
+
+    async def kept_value(self, kept: KeptValues[V], key: tuple[Hashable, ...], make: Callable[[], Awaitable[V]]) -> V:
+        """What `make()` gives, kept in `kept` under `key` until the database next changes."""
+        version = self.version.current()  # before the work: a commit meanwhile makes the value stale at once
+        found = kept.get(key, version)
         if found is None:
-            found = await self.read(fn, *args)
-            self.kept.put(key, version, found)
-        return cast(T, found)
+            found = await make()
+            kept.put(key, version, found)
+        return found
 
     def mark_inputs(self, back: str) -> dict[str, Markup]:
         """The inside of an item's mark form for each current status (and "" for none), coming back to `back`:
@@ -296,15 +299,9 @@ class Views:
             from tracker.search import search_database
 
             # The same search again (a common word, the back button) until the next commit: its hits as found.
-            key = (text, *wanted.values())
-            version = self.version.current()
-            kept = self.searches.get(key, version)
-            if kept is None:
-                kept = await self.off_loop(lambda: search_database(
-                    self.database, text, limit=SEARCH_SHOWN, topic=wanted["topic"], status=wanted["status"],
-                    kind=wanted["kind"], field=wanted["field"]))
-                self.searches.put(key, version, kept)
-            hits = kept
+            hits = await self.kept_value(self.searches, (text, *wanted.values()), lambda: self.off_loop(
+                lambda: search_database(self.database, text, limit=SEARCH_SHOWN, topic=wanted["topic"],
+                                        status=wanted["status"], kind=wanted["kind"], field=wanted["field"])))
         menu = await self.topic_menu(wanted["topic"])
         return self.render(request, "search.html", nav="search", title=f"Search {text}" if text else "Search",
                            hits=[(hit, _segments(hit.snippet, hit.matches), ", ".join(hit.topics)) for hit in hits],
