@@ -152,7 +152,7 @@ def time_crawl(db: Path, part: str = "all") -> None:
 
 def machine_speed() -> float:
     """Milliseconds to read one benchmark page (best of 5 x 40), to tell a slow moment of a shared VM from a
-    slow crawler: this VM's CPU speed swings by a third or more from one minute to the next."""
+    slow crawler: a shared virtual machine's CPU speed can swing by a third or more from one minute to the next."""
     from bench.crawl_server import article
     from tracker.crawl.sites import Page
     from tracker.crawl.sites.generic import extract
