@@ -6,9 +6,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import TypedDict
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, select, update
 from sqlalchemy.engine import Connection, Row, RowMapping
 
 from tracker.errors import UsageError
@@ -152,18 +153,48 @@ def check_status(word: str) -> Status:
 
 
 def _columns() -> list[ColumnElement[object]]:
+    # _view unpacks rows in this order.
     return [item_t.c.id, item_t.c.url, item_t.c.title, item_t.c.kind, item_t.c.status, item_t.c.section,
             item_t.c.arxiv_id, item_t.c.retired, fetch_t.c.state, fetch_t.c.http_status,
             fetch_t.c.title.label("fetch_title"), fetch_t.c.checked_at, fetch_t.c.final_url, fetch_t.c.error]
 
 
+_VIEW_COLUMNS = len(_columns())
+
+
 def _view(row: Row, topics: list[str]) -> ItemView:
+    # Unpacked as a tuple: a Row's attributes are looked up by name, about a microsecond each,
+    # which was most of the time a listing of a hundred items spent in Python.
+    (item_id, url, title, kind, status, section, arxiv_id, retired, state, http_status, fetch_title, checked_at,
+     final_url, error) = tuple(row)[:_VIEW_COLUMNS]
     fetch = None
-    if row.state is not None:
-        fetch = FetchView(state=row.state, http_status=row.http_status, title=row.fetch_title,
-                          checked_at=iso_local(row.checked_at), final_url=row.final_url, error=row.error)
-    return ItemView(id=row.id, url=row.url, title=row.title, kind=row.kind, status=row.status, topics=topics,
-                    section=row.section, arxiv_id=row.arxiv_id, fetch=fetch, retired=bool(row.retired))
+    if state is not None:
+        fetch = FetchView(state=state, http_status=http_status, title=fetch_title,
+                          checked_at=iso_local(checked_at), final_url=final_url, error=error)
+    return ItemView(id=item_id, url=url, title=title, kind=kind, status=status, topics=topics,
+                    section=section, arxiv_id=arxiv_id, fetch=fetch, retired=bool(retired))
+
+
+@cache
+def _listing(status: bool, kind: bool, topic: bool, limit: bool, include_retired: bool) -> Select:
+    """The listing statement for one combination of filters, built once: its values are bound at each call.
+
+    Building and keying a statement of this size costs SQLAlchemy about as much as SQLite takes to run it.
+    """
+    query = select(*_columns()).select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
+    query = query.where(item_t.c.status == bindparam("status")) if status else query.where(
+        item_t.c.status.in_(STATUSES))
+    if not include_retired:
+        query = query.where(item_t.c.retired.is_(False))
+    if kind:
+        query = query.where(item_t.c.kind == bindparam("kind"))
+    if topic:
+        # A join, not `id IN (...)`: SQLite then starts from the topic's tags (by the slug index)
+        # instead of walking every item of the listed statuses.
+        query = query.join(tag_t, and_(tag_t.c.item_id == item_t.c.id, tag_t.c.slug == bindparam("topic"),
+                                       tag_t.c.origin != "untag"))
+    query = query.order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id)
+    return query.limit(bindparam("limit")) if limit else query
 
 
 def list_items(conn: Connection, status: str | None = None, topic: str | None = None, kind: str | None = None,
@@ -175,50 +206,49 @@ def list_items(conn: Connection, status: str | None = None, topic: str | None = 
         raise UsageError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 or more")
-    query = select(*_columns()).select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
-    query = query.where(item_t.c.status == status) if status is not None else query.where(item_t.c.status.in_(STATUSES))
-    if not include_retired:
-        query = query.where(item_t.c.retired.is_(False))
-    if kind is not None:
-        query = query.where(item_t.c.kind == kind)
     if topic is not None:
         check_topic(conn, topic)
-        # A join, not `id IN (...)`: SQLite then starts from the topic's tags (by the slug index)
-        # instead of walking every item of the listed statuses.
-        query = query.join(tag_t, and_(tag_t.c.item_id == item_t.c.id, tag_t.c.slug == topic,
-                                       tag_t.c.origin != "untag"))
-    query = query.order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id)
-    if limit is not None:
-        query = query.limit(limit)
-    rows = conn.execute(query).all()
-    tags = dbmod.item_topics(conn, [r.id for r in rows] if len(rows) < 900 else None)
-    return [_view(r, tags.get(r.id, [])) for r in rows]
+    values = {"status": status, "kind": kind, "topic": topic, "limit": limit}
+    query = _listing(status is not None, kind is not None, topic is not None, limit is not None, include_retired)
+    rows = conn.execute(query, {name: value for name, value in values.items() if value is not None}).all()
+    tags = dbmod.item_topics(conn, [r[0] for r in rows] if len(rows) < 900 else None)
+    return [_view(r, tags.get(r[0], [])) for r in rows]
+
+
+# show_item's statements, built once (an item page asks all of them): building and keying each again
+# cost SQLAlchemy more than SQLite takes to answer it.
+_DETAIL = (select(*_columns(), item_t.c.notes, item_t.c.added_at, fetch_t.c.meta, item_t.c.parent_id)
+           .select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
+           .where(item_t.c.id == bindparam("id")))
+_HISTORY = (select(event_t.c.status, event_t.c.at, event_t.c.note)
+            .where(event_t.c.item_id == bindparam("id")).order_by(event_t.c.at, event_t.c.id))
+_PAPER = select(paper_t).where(paper_t.c.item_id == bindparam("id"))
+_PARENT = select(item_t.c.id, item_t.c.url).where(item_t.c.id == bindparam("id"))
+_CHILDREN = (select(item_t.c.id, item_t.c.url, item_t.c.title)
+             .where(item_t.c.parent_id == bindparam("id"), item_t.c.retired.is_(False))
+             .order_by(item_t.c.position, item_t.c.id))
 
 
 def show_item(conn: Connection, ref: str) -> ItemDetail:
     """Everything known about one item."""
     item_id = dbmod.resolve_item(conn, ref)
-    row = conn.execute(select(*_columns(), item_t.c.notes, item_t.c.added_at, fetch_t.c.meta, item_t.c.parent_id)
-                       .select_from(item_t.outerjoin(fetch_t, fetch_t.c.item_id == item_t.c.id))
-                       .where(item_t.c.id == item_id)).one()
+    row = conn.execute(_DETAIL, {"id": item_id}).one()
+    notes, added_at, meta, parent_id = tuple(row)[_VIEW_COLUMNS:]
     view = _view(row, dbmod.item_topics(conn, [item_id]).get(item_id, []))
-    history = [HistoryEvent(status=e.status, at=iso_local(e.at), note=e.note) for e in conn.execute(
-        select(event_t.c.status, event_t.c.at, event_t.c.note)
-        .where(event_t.c.item_id == item_id).order_by(event_t.c.at, event_t.c.id))]
-    paper = conn.execute(select(paper_t).where(paper_t.c.item_id == item_id)).mappings().first()
+    history = [HistoryEvent(status=status, at=iso_local(at), note=note)
+               for status, at, note in conn.execute(_HISTORY, {"id": item_id})]
+    paper = conn.execute(_PAPER, {"id": item_id}).mappings().first()
     wayback = None
     if view.fetch is not None and view.fetch.state == "gone" and view.url:
         wayback = "https://web.archive.org/web/" + view.url
     parent = None
-    if row.parent_id is not None:
-        found = conn.execute(select(item_t.c.id, item_t.c.url).where(item_t.c.id == row.parent_id)).first()
-        parent = ItemRef(id=found.id, url=found.url) if found else None
-    children = [ChildRef(id=c.id, url=c.url, title=c.title) for c in conn.execute(
-        select(item_t.c.id, item_t.c.url, item_t.c.title)
-        .where(item_t.c.parent_id == item_id, item_t.c.retired.is_(False))
-        .order_by(item_t.c.position, item_t.c.id))]
-    return ItemDetail(item=view, notes=row.notes, history=history, paper=_paper_json(paper),
-                      added_at=iso_local(row.added_at), wayback=wayback, meta=json.loads(row.meta or "{}"),
+    if parent_id is not None:
+        found = conn.execute(_PARENT, {"id": parent_id}).first()
+        parent = ItemRef(id=found[0], url=found[1]) if found else None
+    children = [ChildRef(id=child_id, url=url, title=title)
+                for child_id, url, title in conn.execute(_CHILDREN, {"id": item_id})]
+    return ItemDetail(item=view, notes=notes, history=history, paper=_paper_json(paper),
+                      added_at=iso_local(added_at), wayback=wayback, meta=json.loads(meta or "{}"),
                       parent=parent, children=children)
 
 

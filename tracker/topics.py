@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from tracker.errors import InputError, NotFound
@@ -232,9 +232,13 @@ def topic_defs(conn: Connection) -> list[TopicDef]:
                      categories=tuple(json.loads(r.categories or "[]"))) for r in rows]
 
 
+# Built once: a page of the web app checks its topic on every request.
+_KNOWN = select(topic_t.c.slug).where(topic_t.c.slug == bindparam("slug"))
+
+
 def check_topic(conn: Connection, slug: str) -> str:
     """A known topic slug, or NotFound."""
-    if conn.execute(select(topic_t.c.slug).where(topic_t.c.slug == slug)).scalar() is None:
+    if conn.execute(_KNOWN, {"slug": slug}).scalar() is None:
         raise NotFound(f"unknown topic {slug!r} (see `tracker topics`)")
     return slug
 

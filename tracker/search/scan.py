@@ -67,13 +67,13 @@ def _held(patterns: list[re.Pattern[str]], text: str | None) -> bool:
     return bool(text) and all(p.search(text or "") for p in patterns)
 
 
-def fields(row: Row) -> dict[str, str | None]:
-    """An item row's searchable text by field: the curated title with any page or arXiv title that differs."""
-    title = " ".join([row.title, *(other for other in (row.page_title, row.paper_title)
-                                   if other and other != row.title)])
-    authors = " ".join(json.loads(row.authors)) if row.authors and row.authors != "[]" else None
-    return {"title": title, "notes": row.notes or None, "text": unpack(row.text), "abstract": row.abstract or None,
-            "authors": authors}
+def fields(title: str, page_title: str | None, paper_title: str | None, notes: str | None, abstract: str | None,
+           authors: str | None, text: bytes | None) -> dict[str, str | None]:
+    """An item's searchable text by field: the curated title with any page or arXiv title that differs."""
+    title = " ".join([title, *(other for other in (page_title, paper_title) if other and other != title)])
+    names = " ".join(json.loads(authors)) if authors and authors != "[]" else None
+    return {"title": title, "notes": notes or None, "text": unpack(text), "abstract": abstract or None,
+            "authors": names}
 
 
 def _topic_names(conn: Connection) -> dict[str, str]:
@@ -126,7 +126,8 @@ def ranked(conn: Connection, query: Query, filters: Sequence[ColumnElement[bool]
     for row in _rows(conn, query, filters, relaxed, named):
         if row.id in skip:
             continue
-        found = fields(row)
+        found = fields(row.title, row.page_title, row.paper_title, row.notes, row.abstract, row.authors,
+                       row.text)
         looked = {column: found[column]} if column else found
         if any(_held(p, t) for p in unwanted for t in looked.values()):
             continue

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -379,6 +380,13 @@ def chunks(values: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
 MAX_ID = 2**63 - 1
 
 
+@cache
+def _by_id() -> Select:
+    """resolve_item's statement for an id, built once (every item page and action asks it)."""
+    item_t = __getattr__("item_t")
+    return select(item_t.c.id).where(item_t.c.id == bindparam("id"))
+
+
 def resolve_item(conn: Connection, ref: str) -> int:
     """The id of the item named by numeric id, URL or arXiv id; NotFound otherwise."""
     from tracker import urls
@@ -388,7 +396,7 @@ def resolve_item(conn: Connection, ref: str) -> int:
     if ref.isascii() and ref.isdigit():
         if int(ref) > MAX_ID:
             raise UsageError(f"no item has the id {ref}: ids go up to {MAX_ID}")
-        found = conn.execute(select(item_t.c.id).where(item_t.c.id == int(ref))).scalar()
+        found = conn.execute(_by_id(), {"id": int(ref)}).scalar()
         if found is not None:
             return int(found)
     arxiv_id = urls.parse_arxiv_id(ref)
@@ -410,18 +418,30 @@ def resolve_item(conn: Connection, ref: str) -> int:
 
 def item_topics(conn: Connection, item_ids: list[int] | Select | None = None) -> dict[int, list[str]]:
     """Effective topic slugs per item (the given ids, or those a query selects): every tag but removed ones."""
-    from tracker.store.tables import tag_t  # a read: the reports call this without the table models
-
-    query = select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")
-    params = None
     if isinstance(item_ids, list):
-        # One expanding parameter, not a literal list: SQLAlchemy would check each id as an element
-        # of the statement, which cost as much as the query for a page of a hundred items.
-        query, params = query.where(tag_t.c.item_id.in_(bindparam("ids", expanding=True))), {"ids": item_ids}
-    elif item_ids is not None:
-        query = query.where(tag_t.c.item_id.in_(item_ids))
+        rows = conn.execute(_topics_of_ids(), {"ids": item_ids}).all()
+    else:
+        from tracker.store.tables import tag_t  # a read: the reports call this without the table models
+
+        query = select(tag_t.c.item_id, tag_t.c.slug).where(tag_t.c.origin != "untag")
+        if item_ids is not None:
+            query = query.where(tag_t.c.item_id.in_(item_ids))
+        rows = conn.execute(query.order_by(tag_t.c.item_id, tag_t.c.score.desc(), tag_t.c.slug)).all()
     out: dict[int, list[str]] = {}
-    ordered = query.order_by(tag_t.c.item_id, tag_t.c.score.desc(), tag_t.c.slug)
-    for item_id, slug in conn.execute(ordered, params).all():
+    for item_id, slug in rows:
         out.setdefault(item_id, []).append(slug)
     return out
+
+
+@cache
+def _topics_of_ids() -> Select:
+    """item_topics' statement for a list of ids, built once (every page of a listing asks it).
+
+    The ids go as one expanding parameter, not a literal list: SQLAlchemy would check each id as an
+    element of the statement, which cost as much as the query for a page of a hundred items.
+    """
+    from tracker.store.tables import tag_t
+
+    return (select(tag_t.c.item_id, tag_t.c.slug)
+            .where(tag_t.c.origin != "untag", tag_t.c.item_id.in_(bindparam("ids", expanding=True)))
+            .order_by(tag_t.c.item_id, tag_t.c.score.desc(), tag_t.c.slug))

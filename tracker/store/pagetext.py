@@ -87,10 +87,12 @@ def keep_text(conn: Connection, item_id: int, text: str, fetched_at: datetime) -
     return True
 
 
+_READ = select(pagetext_t.c.text, pagetext_t.c.fetched_at).where(pagetext_t.c.item_id == bindparam("item_id"))
+
+
 def read_text(conn: Connection, item_id: int) -> PageText | None:
     """The kept page text of item `item_id`, or None where no page text was ever kept."""
-    row = conn.execute(select(pagetext_t.c.text, pagetext_t.c.fetched_at)
-                       .where(pagetext_t.c.item_id == item_id)).first()
+    row = conn.execute(_READ, {"item_id": item_id}).first()
     if row is None:
         return None
     return PageText(item_id=item_id, text=unpack(row[0]) or "", fetched_at=row[1])

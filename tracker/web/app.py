@@ -256,8 +256,12 @@ class Views:
         shown = await self.off_loop(work, lane="inbox")
         menu = await self.topic_menu(topic)
         pages = max(1, math.ceil(shown.total / INBOX_PAGE))
-        return self.render(request, "inbox.html", nav="inbox", title="Inbox", shown=shown, menu=menu,
-                           topic=topic, page=page, pages=pages, query=lambda p: _query(topic=topic, page=p))
+        # Each paper's abstract and topics looked up here: a call made from a template costs several
+        # times what it costs here, and a page makes a hundred of them.
+        papers = [(row, shown.abstracts.get(row.id), ", ".join(row.topics)) for row in shown.rows]
+        return self.render(request, "inbox.html", nav="inbox", title="Inbox", shown=shown, papers=papers,
+                           menu=menu, topic=topic, page=page, pages=pages,
+                           query=lambda p: _query(topic=topic, page=p))
 
     async def week(self, request: Request) -> Response:
         """The weekly report as the CLI writes it in HTML, with links, a page of its lists at a time."""
