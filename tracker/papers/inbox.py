@@ -191,6 +191,22 @@ class InboxRanking:
         return InboxPage(rows=shown, total=len(current), offset=offset,
                          abstracts=abstracts(conn, [r.id for r in shown]))
 
+    def page_if_ranked(self, conn: Connection, topic: str | None, offset: int, limit: int,
+                       version: int) -> InboxPage | None:
+        """`page`, where the kept ranking is that of database version `version` and holds `topic`'s list;
+        else None, at once: never waiting for a ranking under way."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            current = self._shown.get(topic) if version == self._version else None
+        finally:
+            self._lock.release()
+        if current is None:
+            return None
+        shown = current[offset:offset + limit]
+        return InboxPage(rows=shown, total=len(current), offset=offset,
+                         abstracts=abstracts(conn, [r.id for r in shown]))
+
     def _refresh(self, conn: Connection, now: datetime) -> None:
         self._shown.clear()
         last_event = conn.execute(select(func.max(event_t.c.id))).scalar() or 0

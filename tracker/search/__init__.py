@@ -179,15 +179,24 @@ class SearchOptions(TypedDict, total=False):
 
 def search_database(database: Database, query: str, **options: Unpack[SearchOptions]) -> list[Hit]:
     """`search` on an open database, first taking in writes that clients without the tracker left noted."""
+    found = search_if_current(database, query, **options)
+    if found is not None:
+        return found
+    with database.write():
+        pass  # the commit brings the index up to date
+    with database.read() as conn:
+        return search(conn, query, **options)
+
+
+def search_if_current(database: Database, query: str, **options: Unpack[SearchOptions]) -> list[Hit] | None:
+    """`search` if the index is in step with the tables (always, but where another program wrote to
+    them without the tracker); None where a write must bring it up to date first, and no write is made."""
     from tracker.search import index
 
     with database.read() as conn:
         driver = conn.connection.driver_connection
-        if not (isinstance(driver, sqlite3.Connection) and index.behind(driver)):
-            return search(conn, query, **options)  # the index is in step: no second connection needed
-    with database.write():
-        pass  # the commit brings the index up to date
-    with database.read() as conn:
+        if isinstance(driver, sqlite3.Connection) and index.behind(driver):
+            return None
         return search(conn, query, **options)
 
 
