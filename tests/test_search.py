@@ -243,6 +243,24 @@ def test_writes_from_clients_without_the_tracker_are_caught_up_before_a_search(d
     consistent(database)
 
 
+def test_a_search_that_must_not_write_says_so_when_the_index_is_behind(database: dbmod.Database,
+                                                                       db_path: Path) -> None:
+    with database.write() as conn:
+        item = add(conn, "Kept by the tracker")
+    assert [hit.id for hit in search.search_if_current(database, "kept") or []] == [item]
+    raw = sqlite3.connect(db_path)
+    with raw:
+        raw.execute("UPDATE item SET title = 'Written by hand' WHERE id = ?", (item,))
+    raw.close()
+    assert search.search_if_current(database, "hand") is None
+    raw = sqlite3.connect(db_path)
+    # Nothing was written: the note another program's write left is still waiting to be taken in.
+    assert raw.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 1
+    raw.close()
+    assert ids(database, "hand") == [item]  # search_database makes the write, and finds it
+    assert [hit.id for hit in search.search_if_current(database, "hand") or []] == [item]
+
+
 def test_rebuild_remakes_the_index(database: dbmod.Database, db_path: Path, sample: dict[str, int]) -> None:
     raw = sqlite3.connect(db_path)
     with raw:  # an index emptied behind the tracker's back

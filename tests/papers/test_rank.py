@@ -187,3 +187,20 @@ def test_the_kept_ranking_follows_digests_and_arrivals(cli, database: dbmod.Data
     with database.read() as conn:
         assert [r.arxiv_id for r in kept.page(conn, topic="proteins", now=NOW).rows] == ["2411.00003"]
         assert kept.page(conn, offset=1, limit=1, now=NOW).total == 2
+
+
+def test_a_page_of_the_kept_ranking_is_served_only_as_it_stands(database: dbmod.Database) -> None:
+    with database.write() as conn:
+        store_papers(conn, [record("2411.00001", title="Graph attention", abstract="Nodes attend.")], NOW)
+    kept = InboxRanking()
+    with database.read() as conn:
+        assert kept.page_if_ranked(conn, None, 0, 10, version=1) is None  # nothing ranked yet
+        ranked = kept.page(conn, now=NOW, version=1)
+        assert kept.page_if_ranked(conn, None, 0, 10, version=1) == ranked
+        assert kept.page_if_ranked(conn, None, 0, 10, version=2) is None  # the database changed since
+        assert kept.page_if_ranked(conn, "graphs", 0, 10, version=1) is None  # that topic's list not made yet
+        # A ranking under way (the lock held by another thread): no waiting for it.
+        with kept._lock:
+            started = time.perf_counter()
+            assert kept.page_if_ranked(conn, None, 0, 10, version=1) is None
+            assert time.perf_counter() - started < 0.5
