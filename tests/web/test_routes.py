@@ -276,3 +276,34 @@ def test_a_slow_inbox_holds_up_no_other_page(database: dbmod.Database, guard: Gu
             assert [(await task).status_code for task in inbox] == [200] * 3
 
     asyncio.run(visit())
+
+
+def test_a_slow_report_holds_up_no_other_page(database: dbmod.Database, guard: Guard, site: Site,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages read on the event loop's own thread, so a read that can take long (a week's report over a long
+    history) must go to a thread: the pages that do not need it are served meanwhile."""
+    from tracker.report import weekly
+
+    app = create_app(database, guard=guard)
+    release = threading.Event()
+    report = weekly.weekly_report
+
+    def slow_report(*args: Any, **kwargs: Any) -> Any:
+        release.wait(30)
+        return report(*args, **kwargs)
+
+    monkeypatch.setattr(weekly, "weekly_report", slow_report)
+
+    async def visit() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{guard.host}:{guard.port}") as browser:
+            week = asyncio.create_task(browser.get("/week"))
+            await asyncio.sleep(0.3)
+            others = ["/topic/basics", f"/item/{site.basics[0]}", "/search?q=basics", "/inbox"] * 2
+            answers = await asyncio.wait_for(asyncio.gather(*(browser.get(path) for path in others)), 20)
+            assert [a.status_code for a in answers] == [200] * len(others)
+            assert not week.done()
+            release.set()
+            assert (await week).status_code == 200
+
+    asyncio.run(visit())
