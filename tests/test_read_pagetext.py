@@ -98,3 +98,13 @@ def test_text_is_written_in_the_callers_transaction(database: dbmod.Database, it
         raise RuntimeError("the crawl's batch failed")
     with database.read() as conn:
         assert pagetext.read_text(conn, item) is None
+
+
+def test_the_opening_of_a_text_is_cut_on_a_character_boundary() -> None:
+    text = "卷积神经网络" * 100
+    packed = pagetext.pack(text)
+    for size in (1, 2, 3, 4, 100, 10_000):
+        opening = pagetext.unpack_opening(packed, size)
+        assert opening is not None and text.startswith(opening)
+        assert len(opening.encode("utf-8")) == min(size - size % 3, len(text.encode("utf-8")))
+    assert pagetext.unpack_opening(None, 10) is None

@@ -352,3 +352,19 @@ def test_the_paper_title_migration_indexes_titles_stored_before_it(db_path: Path
         consistent(database)
     finally:
         database.close()
+
+
+def test_a_long_pages_snippet_comes_from_its_opening(database: dbmod.Database) -> None:
+    opening = "卷积网络的开头 convolution opening words. "
+    filler = "填充的正文没有要找的词。" * 40_000  # about 1.4 MB of UTF-8, kept as its first megabyte
+    with database.write() as conn:
+        early = add(conn, "Early match")
+        keep_text(conn, early, opening + filler, T0)
+        late = add(conn, "Late match")
+        keep_text(conn, late, opening + filler[:60_000] + " kingfisher " + filler, T0)
+    hits = search.search_database(database, "convolution", field="text")
+    assert {hit.id for hit in hits} == {early, late}
+    assert all("convolution" in hit.snippet and hit.matches for hit in hits)
+    # Found by the index anywhere in the text; its snippet looked for only in the opening (past it: the opening).
+    [hit] = search.search_database(database, "kingfisher")
+    assert hit.id == late and hit.snippet.startswith(opening.split()[0]) and not hit.matches

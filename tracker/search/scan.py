@@ -19,7 +19,7 @@ from tracker.search.fts import WEIGHTS
 from tracker.search.query import Query, Term
 from tracker.search.snippets import stem
 from tracker.search.words import CJK_CHARS, CJK_RUN
-from tracker.store.pagetext import unpack
+from tracker.store.pagetext import unpack, unpack_opening
 from tracker.store.tables import fetch_t, item_t, pagetext_t, paper_t, tag_t, topic_t
 
 if TYPE_CHECKING:
@@ -68,11 +68,15 @@ def _held(patterns: list[re.Pattern[str]], text: str | None) -> bool:
 
 
 def fields(title: str, page_title: str | None, paper_title: str | None, notes: str | None, abstract: str | None,
-           authors: str | None, text: bytes | None) -> dict[str, str | None]:
-    """An item's searchable text by field: the curated title with any page or arXiv title that differs."""
+           authors: str | None, text: bytes | None, opening: int | None = None) -> dict[str, str | None]:
+    """An item's searchable text by field: the curated title with any page or arXiv title that differs.
+
+    `opening`: take only that many bytes of the page text (for showing, not for matching).
+    """
     title = " ".join([title, *(other for other in (page_title, paper_title) if other and other != title)])
     names = " ".join(json.loads(authors)) if authors and authors != "[]" else None
-    return {"title": title, "notes": notes or None, "text": unpack(text), "abstract": abstract or None,
+    page = unpack(text) if opening is None else unpack_opening(text, opening)
+    return {"title": title, "notes": notes or None, "text": page, "abstract": abstract or None,
             "authors": names}
 
 

@@ -58,6 +58,13 @@ def unpack(data: bytes | None) -> str | None:
     return None if data is None else zlib.decompress(data).decode("utf-8")
 
 
+def unpack_opening(data: bytes | None, size: int) -> str | None:
+    """The text's opening, at most `size` bytes of its UTF-8 (a character cut in two is left out)."""
+    if data is None:
+        return None
+    return zlib.decompressobj().decompress(data, size).decode("utf-8", "ignore")
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
