@@ -129,7 +129,7 @@ def _ranked(conn: Connection, parsed: Query, indexed: bool, *, topic: str | None
 
 
 # A hit's snippet is looked for in the opening of its page's text only: a kept text may be a megabyte,
-# and unpacking and scanning the whole of fifty of them took a search a quarter of a second.
+# and unpacking and scanning the whole of fifty of them cost a search several times its ranking.
 SNIPPET_TEXT_BYTES = 100_000
 
 
