@@ -36,6 +36,8 @@ event_t = Event.__table__  # type: ignore[attr-defined]
 
 # Tags that an import may rewrite; manual tags and untags are the learner's.
 AUTO_ORIGINS = ("section", "auto")
+# The tables a first import fills.
+FILLED_TABLES = (item_t.name, event_t.name, tag_t.name)
 # Up to this many changed items are handled by id; more, by whole-outline statements.
 SMALL_CHANGE = 2000
 
@@ -284,7 +286,10 @@ def _import_one(conn: Connection, src: SourceFile, summary: ImportSummary, retir
     retag_all = old_digest.partition(":")[2] != src.digest.partition(":")[2]
     # A first import or a new topics file writes a row per entry, or two: count the tally once after.
     bulk = len(outline.entries) if row is None or retag_all else 0
-    with tally.paused(conn, bulk):
+    # Filling empty tables: their other indexes are built once at the end (about 1 s less for 100,000
+    # entries, the rebuild itself included).
+    empty = bulk >= tally.PAUSE_FROM and conn.execute(select(item_t.c.id).limit(1)).first() is None
+    with tally.paused(conn, bulk), dbmod.indexes_built_after(conn, FILLED_TABLES if empty else ()):
         _sync_topics(conn, outline_id, src.topics)
         touched = _sync_items(conn, outline_id, outline.entries, now, summary, first=row is None,
                               check=None if retire else src.path)

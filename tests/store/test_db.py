@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlmodel import SQLModel
 
-from tests.conftest import run_tracker
+from tests.conftest import Cli, run_tracker
 from tracker.errors import DatabaseError
 from tracker.store import db as dbmod
 from tracker.store import migrations
@@ -147,3 +147,54 @@ def test_an_items_children_are_found_by_index(database: dbmod.Database) -> None:
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN SELECT id FROM item WHERE parent_id = 1"))
     assert "ix_item_parent_id" in plan, plan
+
+
+def _indexes(db_path: Path) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(db_path) as conn:
+        return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall())
+
+
+def test_indexes_built_after_a_fill_come_back_as_they_were(database: dbmod.Database, db_path: Path) -> None:
+    before = _indexes(db_path)
+    insert = ("INSERT INTO item (key, title, kind, status, source, section, position, retired, notes, added_at) "
+              "VALUES (?, 't', 'page', 'unread', 'outline', '', ?, 0, '', '2026-01-01 00:00:00')")
+    with database.write() as conn, dbmod.indexes_built_after(conn, ("item",)):
+        inside = {name for name, table in conn.exec_driver_sql(
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'") if table == "item"}
+        assert inside == {"sqlite_autoindex_item_1"}  # the plain ones are gone; the unique one stays
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        raw.executemany(insert, [(f"k{n}", n) for n in range(50)])
+        with pytest.raises(sqlite3.IntegrityError):  # the unique key still holds inside
+            raw.execute(insert, ("k1", 99))
+    assert _indexes(db_path) == before
+    with sqlite3.connect(db_path) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        plan = " ".join(row[3] for row in check.execute("EXPLAIN QUERY PLAN SELECT id FROM item WHERE arxiv_id = 'x'"))
+        assert "ix_item_arxiv_id" in plan
+
+
+def test_a_caught_error_inside_still_brings_the_indexes_back(database: dbmod.Database, db_path: Path) -> None:
+    before = _indexes(db_path)
+    with database.write() as conn:
+        try:
+            with dbmod.indexes_built_after(conn, ("item", "event")):
+                raise RuntimeError("handled by the caller, who commits")
+        except RuntimeError:
+            pass
+    assert _indexes(db_path) == before
+
+
+def test_a_first_import_makes_the_same_indexes_as_the_migrations(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+    from tracker.store import tally
+
+    cli("list")  # a migrated, empty database
+    before = _indexes(db_path)
+    outline = tmp_path / "big.md"
+    outline.write_text("# Big\n\n## 强化学习\n\n" + "".join(
+        f"- [Q-learning note {i}](https://example.org/rl/{i})\n" for i in range(tally.PAUSE_FROM + 10)),
+        encoding="utf-8")
+    cli("import", str(outline))
+    assert _indexes(db_path) == before
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -322,6 +322,39 @@ def explain(exc: BaseException, url: str = "") -> TrackerError | None:
             return Unavailable(f"the database server did not finish in time ({about}{reason})")
         return Unavailable(f"the database server cannot be reached or stopped answering ({about}{reason})")
     return None
+
+
+@contextmanager
+def indexes_built_after(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Inside, `tables` keep only their unique indexes; the others are built again from their stored
+    definitions when the block ends, in the caller's transaction (SQLite; elsewhere nothing changes).
+
+    For filling empty tables: SQLite builds an index over the rows already there by sorting them once,
+    which costs less than keeping it in step row by row. Unique indexes stay, since they are constraints.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    names = ", ".join("'" + table.replace("'", "''") + "'" for table in tables)
+    indexes = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({names})").all()
+    for name, _ in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+
+    def restore() -> None:
+        for _, sql in indexes:
+            conn.exec_driver_sql(sql)
+
+    try:
+        yield
+    except BaseException:
+        # As tally.paused: a rollback undoes this anyway, but a caller that caught the error and
+        # committed must not be left without its indexes.
+        with suppress(Exception):
+            restore()
+        raise
+    restore()
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
