@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Cli, run_tracker
 from tests.test_import import OUTLINE, write
+from tracker import items
+from tracker.errors import UsageError
+from tracker.store import db as dbmod
 
 
 def imported(cli: Cli, tmp_path: Path) -> list[dict]:  # type: ignore[type-arg]
@@ -98,3 +103,18 @@ def test_csv_and_json_export(cli: Cli, tmp_path: Path) -> None:
     assert [int(r["id"]) for r in rows] == [i["id"] for i in items]
     data = json.loads(cli("export", "--format", "json").stdout)
     assert data[0]["history"][0]["status"] == "digested"
+
+
+def test_a_listing_from_an_offset_is_that_part_of_the_whole(cli: Cli, tmp_path: Path,
+                                                            database: dbmod.Database) -> None:
+    imported(cli, tmp_path)
+    with database.read() as conn:
+        whole = items.list_items(conn)
+        assert len(whole) > 4
+        for offset in (1, 3, len(whole) - 1, len(whole), len(whole) + 5):
+            assert items.list_items(conn, offset=offset) == whole[offset:]
+            assert items.list_items(conn, offset=offset, limit=2) == whole[offset:offset + 2]
+        digested = items.list_items(conn, status="digested")
+        assert items.list_items(conn, status="digested", offset=1) == digested[1:]
+        with pytest.raises(UsageError):
+            items.list_items(conn, offset=-1)

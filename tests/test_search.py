@@ -368,3 +368,14 @@ def test_a_long_pages_snippet_comes_from_its_opening(database: dbmod.Database) -
     # Found by the index anywhere in the text; its snippet looked for only in the opening (past it: the opening).
     [hit] = search.search_database(database, "kingfisher")
     assert hit.id == late and hit.snippet.startswith(opening.split()[0]) and not hit.matches
+
+
+def test_snippet_marks_words_where_they_start_and_chinese_anywhere() -> None:
+    from tracker.search.query import parse
+    from tracker.search.snippets import pattern, snippet
+
+    text = "abnormal data, normalized 卷积网络 and a normalization; 网络卷积 renorm"
+    shown, spans = snippet([text], pattern(parse("normalization 卷积")))
+    assert [shown[a:b] for a, b in spans] == ["normalized", "卷积", "normalization", "卷积"]
+    shown, spans = snippet(["xnorm norm* normal"], pattern(parse("norm*")))
+    assert [shown[a:b] for a, b in spans] == ["norm", "normal"]

@@ -176,7 +176,7 @@ def _view(row: Row, topics: list[str]) -> ItemView:
 
 
 @cache
-def _listing(status: bool, kind: bool, topic: bool, limit: bool, include_retired: bool) -> Select:
+def _listing(status: bool, kind: bool, topic: bool, limit: bool, include_retired: bool, offset: bool) -> Select:
     """The listing statement for one combination of filters, built once: its values are bound at each call.
 
     Building and keying a statement of this size costs SQLAlchemy about as much as SQLite takes to run it.
@@ -194,22 +194,27 @@ def _listing(status: bool, kind: bool, topic: bool, limit: bool, include_retired
         query = query.join(tag_t, and_(tag_t.c.item_id == item_t.c.id, tag_t.c.slug == bindparam("topic"),
                                        tag_t.c.origin != "untag"))
     query = query.order_by(item_t.c.outline_id.is_(None), item_t.c.outline_id, item_t.c.position, item_t.c.id)
-    return query.limit(bindparam("limit")) if limit else query
+    query = query.limit(bindparam("limit")) if limit else query
+    return query.offset(bindparam("offset")) if offset else query
 
 
 def list_items(conn: Connection, status: str | None = None, topic: str | None = None, kind: str | None = None,
-               limit: int | None = None, include_retired: bool = False) -> list[ItemView]:
-    """Items in outline order, filtered; inbox and dismissed papers only when asked for by status."""
+               limit: int | None = None, include_retired: bool = False, offset: int = 0) -> list[ItemView]:
+    """Items in outline order, filtered, from the `offset`-th on; inbox and dismissed papers only when asked
+    for by status."""
     if status is not None and status not in (*STATUSES, *PAPER_STATES):
         raise UsageError(f"unknown status {status!r}: use one of {', '.join((*STATUSES, *PAPER_STATES))}")
     if kind is not None and kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
     if limit is not None and limit < 0:
         raise UsageError("--limit must be 0 or more")
+    if offset < 0:
+        raise UsageError("the offset must be 0 or more")
     if topic is not None:
         check_topic(conn, topic)
-    values = {"status": status, "kind": kind, "topic": topic, "limit": limit}
-    query = _listing(status is not None, kind is not None, topic is not None, limit is not None, include_retired)
+    values = {"status": status, "kind": kind, "topic": topic, "limit": limit, "offset": offset or None}
+    query = _listing(status is not None, kind is not None, topic is not None, limit is not None, include_retired,
+                     offset > 0)
     rows = conn.execute(query, {name: value for name, value in values.items() if value is not None}).all()
     tags = dbmod.item_topics(conn, [r[0] for r in rows] if len(rows) < 900 else None)
     return [_view(r, tags.get(r[0], [])) for r in rows]

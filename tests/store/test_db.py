@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select
@@ -185,16 +186,30 @@ def test_a_caught_error_inside_still_brings_the_indexes_back(database: dbmod.Dat
     assert _indexes(db_path) == before
 
 
-def test_a_first_import_makes_the_same_indexes_as_the_migrations(cli: Cli, tmp_path: Path, db_path: Path) -> None:
+def test_a_first_import_makes_the_same_indexes_as_the_migrations(cli: Cli, tmp_path: Path, db_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from tracker.store import tally
 
     cli("list")  # a migrated, empty database
     before = _indexes(db_path)
+    deferred: list[tuple[str, ...]] = []
+    built_after = dbmod.indexes_built_after
+
+    def spy(conn: Any, tables: tuple[str, ...]) -> Any:
+        deferred.append(tuple(tables))
+        return built_after(conn, tables)
+
+    monkeypatch.setattr(dbmod, "indexes_built_after", spy)
     outline = tmp_path / "big.md"
     outline.write_text("# Big\n\n## 强化学习\n\n" + "".join(
         f"- [Q-learning note {i}](https://example.org/rl/{i})\n" for i in range(tally.PAUSE_FROM + 10)),
         encoding="utf-8")
     cli("import", str(outline))
+    assert deferred == [("item", "event", "itemtopic")]  # the path under test was taken
     assert _indexes(db_path) == before
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    outline.write_text(outline.read_text(encoding="utf-8") + "- [one more](https://example.org/rl/more)\n",
+                       encoding="utf-8")
+    cli("import", str(outline))  # not a first import: nothing deferred
+    assert deferred[1:] == [()]

@@ -107,7 +107,8 @@ def test_bad_input_gets_the_clis_message_never_a_500(client: TestClient, guard: 
         assert answer.status_code == status, (message, answer.text)
         assert f"error: {message}".replace("'", "&#39;") in answer.text
         assert "Traceback" not in answer.text
-    for path in ("/nope", "/inbox?page=0", "/topic/basics?page=x", "/topic/nope"):
+    for path in ("/nope", "/inbox?page=0", "/topic/basics?page=x", "/topic/nope", "/topic/basics?page=" + "9" * 5000,
+                 "/topic/basics?page=1000001", "/week?page=%D9%A1"):
         answer = client.get(path)
         assert 400 <= answer.status_code < 500 and "error: " in answer.text, path
     assert client.get("/inbox", params={"page": "abc"}).status_code == 400
@@ -298,12 +299,26 @@ def test_a_slow_report_holds_up_no_other_page(database: dbmod.Database, guard: G
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{guard.host}:{guard.port}") as browser:
             week = asyncio.create_task(browser.get("/week"))
-            await asyncio.sleep(0.3)
-            others = ["/topic/basics", f"/item/{site.basics[0]}", "/search?q=basics", "/inbox"] * 2
-            answers = await asyncio.wait_for(asyncio.gather(*(browser.get(path) for path in others)), 20)
-            assert [a.status_code for a in answers] == [200] * len(others)
-            assert not week.done()
-            release.set()
+            try:
+                await asyncio.sleep(0.3)
+                others = ["/topic/basics", f"/item/{site.basics[0]}", "/search?q=basics", "/inbox"] * 2
+                answers = await asyncio.wait_for(asyncio.gather(*(browser.get(path) for path in others)), 20)
+                assert [a.status_code for a in answers] == [200] * len(others)
+                assert not week.done()
+            finally:
+                release.set()
             assert (await week).status_code == 200
 
     asyncio.run(visit())
+
+
+def test_a_topic_is_shown_a_page_at_a_time(client: TestClient, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.web import app as web
+
+    monkeypatch.setattr(web, "TOPIC_PAGE", 2)
+    shown = [[int(i) for i in re.findall(r'<tr data-item="(\d+)">', client.get(f"/topic/basics?page={n}").text)]
+             for n in (1, 2, 3)]
+    assert shown == [site.basics[:2], site.basics[2:], []]
+    assert 'rel="next"' in client.get("/topic/basics?page=1").text
+    assert 'rel="next"' not in client.get("/topic/basics?page=2").text
+    assert client.get("/topic/basics?page=1000000").status_code == 200

@@ -332,7 +332,7 @@ def indexes_built_after(conn: Connection, tables: Sequence[str]) -> Iterator[Non
     For filling empty tables: SQLite builds an index over the rows already there by sorting them once,
     which costs less than keeping it in step row by row. Unique indexes stay, since they are constraints.
     """
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite" or not tables:
         yield
         return
     names = ", ".join("'" + table.replace("'", "''") + "'" for table in tables)

@@ -8,6 +8,7 @@ link's text survives. The crawl calls `keep_text` inside the transaction that st
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import zlib
 from dataclasses import dataclass
@@ -62,7 +63,8 @@ def unpack_opening(data: bytes | None, size: int) -> str | None:
     """The text's opening, at most `size` bytes of its UTF-8 (a character cut in two is left out)."""
     if data is None:
         return None
-    return zlib.decompressobj().decompress(data, size).decode("utf-8", "ignore")
+    # An incremental decoder holds back a character cut at the end, and only that.
+    return codecs.getincrementaldecoder("utf-8")().decode(zlib.decompressobj().decompress(data, max(1, size)))
 
 
 def _digest(text: str) -> str:

@@ -24,7 +24,6 @@ from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -62,9 +61,11 @@ SEARCHES_KEPT = 256
 # Larger than the largest note the core accepts (100 KB, up to three times that once form-encoded),
 # so that an oversized note gets the core's own message; anything bigger is refused unread.
 MAX_BODY = 1_000_000
-# Threads for the reads that can take long (writes have their own: a write may wait on another program's
-# transaction). Pages' short reads run on the event loop (Views.read).
+# Threads for the reads that can take long; pages' short reads run on the event loop (Views.read).
 READER_THREADS = 2
+# Threads for writes: a write may wait for another program's transaction. Fewer than the connection pool
+# holds (5, and 10 more on demand), so that waiting writes always leave the pages connections to read with.
+WRITER_THREADS = 4
 MOVES = {"accept": "unread", "dismiss": "dismissed"}
 
 
@@ -94,22 +95,25 @@ class Views:
     # --- plumbing -------------------------------------------------------------------------
 
     async def read(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `fn(conn, ...)` in a read transaction, on the event loop's own thread: for a page's reads,
-        which take a few milliseconds.
+        """Run `fn(conn, ...)` in a read transaction: for a page's reads, which take milliseconds (at most tens
+        of them, once per commit), on the event loop's own thread where the database is a SQLite file.
 
         Python runs one thread at a time, and the `sqlite3` module lets go of the interpreter's lock at every
         row it steps to: a page read on another thread took its turns at the lock against the loop, a handoff
-        a row. Measured under the web bench's load, an item page cost 5.3 ms of CPU read on a thread and
-        2.9 ms read here, a topic's page 10.2 ms and 7.0 ms. The loop is held meanwhile, but it would be
-        waiting for the lock anyway. Reads that can take long go to `read_aside`.
+        a row. Measured under the web bench's load, an item page cost 5.6 ms of server CPU read on a thread and
+        2.9 ms read here, a topic's page 10.2 ms and 7.0 ms. The loop waits meanwhile, as it would for the
+        interpreter's lock. A read of a database server waits for the network instead, so there it goes to a
+        thread; so do reads that can take long (`read_aside`).
         """
+        if not self.database.is_sqlite:
+            return await self.read_aside(fn, *args, **kwargs)
         with self.database.read() as conn:
             return fn(conn, *args, **kwargs)
 
     async def read_aside(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args,
                          **kwargs: P.kwargs) -> T:
-        """`read`, on a thread of its own lane: for reads that can take long (a week's report, the outline's
-        progress, what to read next), which must not hold up every other page."""
+        """`read`, on a thread: for reads that can take long (a week's report, what to read next), which must
+        not hold up every other page."""
         def work() -> T:
             with self.database.read() as conn:
                 return fn(conn, *args, **kwargs)
@@ -120,18 +124,20 @@ class Views:
 
         The inbox has a lane of its own: ranking it again after a digest takes seconds on a long list, one
         ranking at a time (InboxRanking's lock), and the inbox pages waiting for it must not hold up the
-        other long reads.
+        other long reads. Writes have theirs: a write may wait for another program's transaction, and the
+        writes waiting must not take every connection of the pool from the pages.
         """
         if not self.lanes:
-            self.lanes.update(aside=anyio.CapacityLimiter(READER_THREADS), inbox=anyio.CapacityLimiter(1))
+            self.lanes.update(aside=anyio.CapacityLimiter(READER_THREADS), inbox=anyio.CapacityLimiter(1),
+                              writes=anyio.CapacityLimiter(WRITER_THREADS))
         return await anyio.to_thread.run_sync(work, limiter=self.lanes[lane])
 
     async def write(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `fn(conn, ...)` in one write transaction, off the event loop."""
+        """Run `fn(conn, ...)` in one write transaction, on the writes' lane."""
         def work() -> T:
             with self.database.write() as conn:
                 return fn(conn, *args, **kwargs)
-        return await run_in_threadpool(work)
+        return await self.off_loop(work, lane="writes")
 
     async def topic_options(self) -> list[tuple[str, str]]:
         """(slug, label) of every topic in outline order, for the pages' topic menus."""
@@ -158,9 +164,10 @@ class Views:
             menu = menu.replace(options[selected], options[selected].replace("\">", "\" selected>", 1), 1)
         return Markup(menu)
 
-    async def kept_read(self, key: tuple[Hashable, ...], fn: Callable[..., T], *args: Any) -> T:
-        """`read_aside(fn, ...)`, kept until the database next changes."""
-        return cast(T, await self.kept_value(self.kept, key, lambda: self.read_aside(fn, *args)))
+    async def kept_read(self, key: tuple[Hashable, ...], fn: Callable[..., T], *args: Any, long: bool = False) -> T:
+        """`read(fn, ...)`, or `read_aside` if `long`, kept until the database next changes."""
+        reading = self.read_aside if long else self.read
+        return cast(T, await self.kept_value(self.kept, key, lambda: reading(fn, *args)))
 
     async def kept_value(self, kept: KeptValues[V], key: tuple[Hashable, ...], make: Callable[[], Awaitable[V]]) -> V:
         """What `make()` gives, kept in `kept` under `key` until the database next changes."""
@@ -232,10 +239,10 @@ class Views:
         from tracker.report.progress import compute_progress
 
         slug, page = request.path_params["slug"], _page(request)
-        rows = await self.read(_topic_items, slug, page * TOPIC_PAGE + 1)
+        rows = await self.read(_topic_items, slug, (page - 1) * TOPIC_PAGE, TOPIC_PAGE + 1)
         progress = next(t for t in (await self.kept_read(("progress",), compute_progress)).topics if t.slug == slug)
-        more = len(rows) > page * TOPIC_PAGE
-        rows = rows[(page - 1) * TOPIC_PAGE: page * TOPIC_PAGE]
+        more = len(rows) > TOPIC_PAGE
+        rows = rows[:TOPIC_PAGE]
         marks = self.mark_inputs(_here(request))
         return self.render(request, "topic.html", nav="outline", title=progress.title, topic=progress, rows=rows,
                            page=page, more=more, marks=defaultdict(lambda: marks[""], marks))
@@ -293,7 +300,7 @@ class Views:
         label, page = request.query_params.get("week") or None, _page(request)
         if label is not None:
             weeks.parse_week(label)
-        report = await self.kept_read(("week", label, date.today()), weekly.weekly_report, label)
+        report = await self.kept_read(("week", label, date.today()), weekly.weekly_report, label, long=True)
         longest = max(len(report.digested), len(report.started))
         pages = max(1, math.ceil(longest / WEEK_PAGE))
         version = self.version.current()
@@ -328,11 +335,14 @@ class Views:
                                     kind=wanted["kind"], field=wanted["field"])
 
             async def find() -> list[Hit]:
-                # A read like a page's (see `read`); where the index must first take in another program's
-                # writes, that write may wait for the other program, so it goes to a thread.
+                # On SQLite a read like a page's (see `read`), on the loop. Elsewhere the search scans
+                # (seconds on a long list): a thread. Where SQLite's index must first take in another
+                # program's writes, that write may wait for the other program: the writes' lane.
+                if not self.database.is_sqlite:
+                    return await self.off_loop(lambda: search_database(self.database, text, **options))
                 found = search_if_current(self.database, text, **options)
                 if found is None:
-                    found = await self.off_loop(lambda: search_database(self.database, text, **options))
+                    found = await self.off_loop(lambda: search_database(self.database, text, **options), "writes")
                 return found
 
             # The same search again (a common word, the back button) until the next commit: its hits as found.
@@ -496,10 +506,14 @@ def _here(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+# Far past any list's end, and small enough that the offset it makes is a number SQLite takes.
+MAX_PAGE = 1_000_000
+
+
 def _page(request: Request) -> int:
     text = request.query_params.get("page", "1")
-    if not text.isdigit() or int(text) < 1:
-        raise UsageError(f"bad page {text!r}: use a whole number from 1")
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_PAGE)) and 1 <= int(text) <= MAX_PAGE):
+        raise UsageError(f"bad page {text[:20]!r}: use a whole number from 1 to {MAX_PAGE:,}")
     return int(text)
 
 
@@ -512,9 +526,9 @@ def _week_label(day: date) -> str:
     return f"{year}-W{number:02d}"
 
 
-def _topic_items(conn: Connection, slug: str, limit: int) -> list[items.ItemView]:
-    """`tracker list --topic SLUG --limit N` (NotFound for an unknown topic)."""
-    return items.list_items(conn, topic=slug, limit=limit)
+def _topic_items(conn: Connection, slug: str, offset: int, limit: int) -> list[items.ItemView]:
+    """`tracker list --topic SLUG --limit N`, from the `offset`-th item (NotFound for an unknown topic)."""
+    return items.list_items(conn, topic=slug, limit=limit, offset=offset)
 
 
 def _page_text(conn: Connection, item_id: int) -> PageText | None:
