@@ -322,3 +322,25 @@ def test_a_topic_is_shown_a_page_at_a_time(client: TestClient, site: Site, monke
     assert 'rel="next"' in client.get("/topic/basics?page=1").text
     assert 'rel="next"' not in client.get("/topic/basics?page=2").text
     assert client.get("/topic/basics?page=1000000").status_code == 200
+
+
+def test_reads_run_on_the_loop_only_where_they_never_wait(database: dbmod.Database, guard: Guard, site: Site) -> None:
+    """In WAL mode a read never waits for a writer, so pages read on the event loop's thread; in a rollback
+    journal (SQLite's fallback where WAL cannot work) a read may wait for a writer, so pages read on a thread."""
+    from sqlalchemy import event
+
+    wal = create_app(database, guard=guard).app.state.views  # type: ignore[attr-defined]
+    assert wal.inline_reads
+    wal.version.close()  # its kept connection would keep the journal mode from changing
+
+    def rollback_journal(dbapi_conn: Any, record: Any) -> None:
+        dbapi_conn.execute("PRAGMA journal_mode = DELETE")
+
+    database.engine.dispose()
+    event.listen(database.engine, "connect", rollback_journal)
+    app = create_app(database, guard=guard)
+    views = app.app.state.views  # type: ignore[attr-defined]
+    assert not views.inline_reads
+    with TestClient(app, base_url=f"http://{guard.host}:{guard.port}") as client:
+        for path in (*PAGES, "/topic/basics?page=1", f"/item/{site.basics[0]}", "/search?q=basics"):
+            assert client.get(path).status_code == 200, path

@@ -91,21 +91,24 @@ class Views:
         self.kept: KeptValues[Any] = KeptValues(size=64)
         self.searches: KeptValues[list[Hit]] = KeptValues(size=SEARCHES_KEPT)
         self.lanes: dict[str, anyio.CapacityLimiter] = {}  # made on the event loop, at the first page
+        self.inline_reads = _reads_never_wait(database)
 
     # --- plumbing -------------------------------------------------------------------------
 
     async def read(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `fn(conn, ...)` in a read transaction: for a page's reads, which take milliseconds (at most tens
-        of them, once per commit), on the event loop's own thread where the database is a SQLite file.
+        of them, once per commit), on the event loop's own thread where the database is a SQLite file in WAL
+        mode.
 
         Python runs one thread at a time, and the `sqlite3` module lets go of the interpreter's lock at every
         row it steps to: a page read on another thread took its turns at the lock against the loop, a handoff
         a row. Measured under the web bench's load, an item page cost 5.6 ms of server CPU read on a thread and
         2.9 ms read here, a topic's page 10.2 ms and 7.0 ms. The loop waits meanwhile, as it would for the
-        interpreter's lock. A read of a database server waits for the network instead, so there it goes to a
-        thread; so do reads that can take long (`read_aside`).
+        interpreter's lock. A read of a database server waits for the network instead, and one of a SQLite
+        file in another journal mode may wait for a writer: there it goes to a thread, as do reads that can
+        take long (`read_aside`).
         """
-        if not self.database.is_sqlite:
+        if not self.inline_reads:
             return await self.read_aside(fn, *args, **kwargs)
         with self.database.read() as conn:
             return fn(conn, *args, **kwargs)
@@ -338,7 +341,7 @@ class Views:
                 # On SQLite a read like a page's (see `read`), on the loop. Elsewhere the search scans
                 # (seconds on a long list): a thread. Where SQLite's index must first take in another
                 # program's writes, that write may wait for the other program: the writes' lane.
-                if not self.database.is_sqlite:
+                if not self.inline_reads:
                     return await self.off_loop(lambda: search_database(self.database, text, **options))
                 found = search_if_current(self.database, text, **options)
                 if found is None:
@@ -489,6 +492,15 @@ def _lean_connections(database: Database) -> None:
 
     event.listen(database.engine, "connect", lean)
     database.engine.dispose()  # connections opened before (migrations) are made again, lean
+
+
+def _reads_never_wait(database: Database) -> bool:
+    """Whether a read of `database` never waits for another program: a SQLite file in WAL mode (on a file
+    system where WAL cannot work, SQLite keeps its rollback journal, and readers wait for writers)."""
+    if not database.is_sqlite:
+        return False
+    with database.read() as conn:
+        return str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() == "wal"
 
 
 def _one(fields: dict[str, list[str]], name: str) -> str:
