@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,12 +31,14 @@ _T = TypeVar("_T")
 def __getattr__(name: str) -> Table:
     # The shared tables `item_t`, `event_t` and `tag_t`, built on first use: opening a database
     # does not need the table models, and `tracker progress` never builds them.
+    # The name is checked first: `from tracker.store.db import x` asks for `__path__` too, and that
+    # must not load the models.
+    models_of = {"item_t": "Item", "event_t": "Event", "tag_t": "ItemTopic"}
+    if name not in models_of:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from tracker.store import models
 
-    tables = {"item_t": models.Item, "event_t": models.Event, "tag_t": models.ItemTopic}
-    if name not in tables:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    table = tables[name].__table__  # type: ignore[attr-defined]
+    table = getattr(models, models_of[name]).__table__
     globals()[name] = table
     return table
 
@@ -339,18 +341,34 @@ def indexes_built_after(conn: Connection, tables: Sequence[str]) -> Iterator[Non
     indexes = conn.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
         f"AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({names})").all()
-    for name, _ in indexes:
-        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    with set_aside(conn, "INDEX", indexes):
+        yield
+
+
+@contextmanager
+def set_aside(conn: Connection, kind: str, objects: Sequence[tuple[str, str]],
+              before_restoring: Callable[[], None] | None = None) -> Iterator[None]:
+    """Drop the schema objects `objects` ((name, sql) rows of sqlite_master, all of `kind`: INDEX,
+    TRIGGER) for the block, then make them again from their stored definitions, after
+    `before_restoring`; all in the caller's transaction, so whatever the latest migration made them
+    is what comes back.
+
+    Also when the block raises: a rollback undoes all of this anyway, but a caller that caught the
+    error and committed must not be left without them. A database too broken to restore them will
+    not commit either; the first error is the one to report.
+    """
+    for name, _ in objects:
+        conn.exec_driver_sql(f'DROP {kind} "{name}"')
 
     def restore() -> None:
-        for _, sql in indexes:
+        if before_restoring is not None:
+            before_restoring()
+        for _, sql in objects:
             conn.exec_driver_sql(sql)
 
     try:
         yield
     except BaseException:
-        # As tally.paused: a rollback undoes this anyway, but a caller that caught the error and
-        # committed must not be left without its indexes.
         with suppress(Exception):
             restore()
         raise

@@ -9,10 +9,11 @@ so no reader ever sees a stale tally.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection
 
+from tracker.store.db import set_aside
 from tracker.store.migrations import CHECKPOINT_CLEAR, TALLY_FILL
 
 # Below this many rows to write, the triggers cost less than a recount of the whole list.
@@ -40,28 +41,12 @@ def recount(conn: Connection) -> None:
 def paused(conn: Connection, rows: int) -> Iterator[None]:
     """Write `rows` rows inside with the triggers off when that is cheaper, then recount.
 
-    The triggers are dropped and re-created from their stored definitions, so whatever the latest
-    migration made them is what comes back. It all happens in the caller's transaction.
+    The triggers are set aside (`db.set_aside`) and the tally recounted before they come back.
     """
     if not available(conn) or rows < PAUSE_FROM:
         yield
         return
     triggers = conn.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tally%'").all()
-    for name, _ in triggers:
-        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-    def restore() -> None:
-        recount(conn)
-        for _, sql in triggers:
-            conn.exec_driver_sql(sql)
-
-    try:
+    with set_aside(conn, "TRIGGER", triggers, before_restoring=lambda: recount(conn)):
         yield
-    except BaseException:
-        # The caller's rollback undoes all of this anyway, but a caller that caught the error and
-        # committed must not be left without triggers or with a stale tally. A database too broken
-        # to restore them will not commit either; the first error is the one to report.
-        with suppress(Exception):
-            restore()
-        raise
-    restore()
