@@ -187,9 +187,7 @@ class InboxRanking:
             if current is None:
                 live = _inbox_ids(conn, topic)
                 current = self._shown[topic] = [r for r in self._order if r.id in live]
-        shown = current[offset:offset + limit]
-        return InboxPage(rows=shown, total=len(current), offset=offset,
-                         abstracts=abstracts(conn, [r.id for r in shown]))
+        return _page_of(conn, current, offset, limit)
 
     def page_if_ranked(self, conn: Connection, topic: str | None, offset: int, limit: int,
                        version: int) -> InboxPage | None:
@@ -201,11 +199,7 @@ class InboxRanking:
             current = self._shown.get(topic) if version == self._version else None
         finally:
             self._lock.release()
-        if current is None:
-            return None
-        shown = current[offset:offset + limit]
-        return InboxPage(rows=shown, total=len(current), offset=offset,
-                         abstracts=abstracts(conn, [r.id for r in shown]))
+        return None if current is None else _page_of(conn, current, offset, limit)
 
     def _refresh(self, conn: Connection, now: datetime) -> None:
         self._shown.clear()
@@ -226,6 +220,11 @@ class InboxRanking:
         for row in score_papers(conn, self._model, fresh, now):
             self._scored[row.id] = row
         self._order = rankmod.order(self._scored.values())
+
+
+def _page_of(conn: Connection, ranked: list[Ranked], offset: int, limit: int) -> InboxPage:
+    shown = ranked[offset:offset + limit]
+    return InboxPage(rows=shown, total=len(ranked), offset=offset, abstracts=abstracts(conn, [r.id for r in shown]))
 
 
 def _profile_touched(conn: Connection, after: int, upto: int) -> bool:

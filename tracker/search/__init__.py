@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from tracker.errors import NotFound, UsageError
+from tracker.errors import UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -69,15 +69,6 @@ def _check(status: str | None, kind: str | None, field: str | None, limit: int) 
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
 
 
-def _check_topic(conn: Connection, slug: str) -> None:
-    from sqlalchemy import select
-
-    from tracker.store.tables import topic_t
-
-    if conn.execute(select(topic_t.c.slug).where(topic_t.c.slug == slug)).first() is None:
-        raise NotFound(f"unknown topic {slug!r} (see `tracker topics`)")
-
-
 def search(conn: Connection, query: str, *, topic: str | None = None, status: str | None = None,
            kind: str | None = None, field: str | None = None, limit: int = 20,
            use_index: bool | None = None) -> list[Hit]:
@@ -92,7 +83,9 @@ def search(conn: Connection, query: str, *, topic: str | None = None, status: st
     _check(status, kind, field, limit)
     parsed = parse(query)
     if topic is not None:
-        _check_topic(conn, topic)
+        from tracker.topics import check_topic
+
+        check_topic(conn, topic)
     indexed = fts.available(conn) if use_index is None else use_index and fts.available(conn)
     found = _ranked(conn, parsed, indexed, topic=topic, status=status, kind=kind, field=field, limit=limit)
     if len(found) < limit and parsed.relaxable:
